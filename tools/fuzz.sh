@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets (clang) and runs each for N seconds (default 30).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds="${1:-30}"
+tools/install-deps.sh
+dir=$(tools/build.sh fuzz | tail -n 1)
+shopt -s nullglob
+targets=("$dir"/tests/fuzz/fuzz_*)
+if [ ${#targets[@]} -eq 0 ]; then
+  echo "fuzz: no targets built"
+  exit 0
+fi
+for t in "${targets[@]}"; do
+  [ -x "$t" ] || continue
+  name=$(basename "$t")
+  corpus="$dir/corpus/$name"
+  mkdir -p "$corpus"
+  seeds="tests/fuzz/corpus/${name#fuzz_}"
+  echo "fuzz: $name for ${seconds}s"
+  "$t" -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=2048 -print_final_stats=1 \
+    "$corpus" $( [ -d "$seeds" ] && echo "$seeds" ) 2>&1 | tail -n 3
+done
