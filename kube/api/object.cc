@@ -79,12 +79,22 @@ const json::Value& Object::json() const {
   return storage_ ? storage_->document : null_value();
 }
 
-const json::Value* Object::metadata() const { return json::find(json(), "metadata"); }
-const json::Value* Object::spec() const { return json::find(json(), "spec"); }
-const json::Value* Object::status() const { return json::find(json(), "status"); }
+const json::Value* Object::metadata() const {
+  return json::find(json(), "metadata");
+}
+const json::Value* Object::spec() const {
+  return json::find(json(), "spec");
+}
+const json::Value* Object::status() const {
+  return json::find(json(), "status");
+}
 
-std::string_view Object::api_version() const { return json::get_string(json(), "apiVersion"); }
-std::string_view Object::kind() const { return json::get_string(json(), "kind"); }
+std::string_view Object::api_version() const {
+  return json::get_string(json(), "apiVersion");
+}
+std::string_view Object::kind() const {
+  return json::get_string(json(), "kind");
+}
 
 namespace {
 std::string_view meta_string(const json::Value* metadata, std::string_view key) {
@@ -92,10 +102,18 @@ std::string_view meta_string(const json::Value* metadata, std::string_view key) 
 }
 }  // namespace
 
-std::string_view Object::name() const { return meta_string(metadata(), "name"); }
-std::string_view Object::generate_name() const { return meta_string(metadata(), "generateName"); }
-std::string_view Object::namespace_() const { return meta_string(metadata(), "namespace"); }
-std::string_view Object::uid() const { return meta_string(metadata(), "uid"); }
+std::string_view Object::name() const {
+  return meta_string(metadata(), "name");
+}
+std::string_view Object::generate_name() const {
+  return meta_string(metadata(), "generateName");
+}
+std::string_view Object::namespace_() const {
+  return meta_string(metadata(), "namespace");
+}
+std::string_view Object::uid() const {
+  return meta_string(metadata(), "uid");
+}
 std::string_view Object::resource_version() const {
   return meta_string(metadata(), "resourceVersion");
 }
@@ -159,11 +177,17 @@ std::string_view Object::controller_uid() const {
   return {};
 }
 
-std::string Object::key() const { return make_key(namespace_(), name()); }
+std::string Object::key() const {
+  return make_key(namespace_(), name());
+}
 
-json::Document Object::copy() const { return json::copy(json()); }
+json::Document Object::copy() const {
+  return json::copy(json());
+}
 
-std::string Object::dump() const { return json::dump(json()); }
+std::string Object::dump() const {
+  return json::dump(json());
+}
 
 std::size_t Object::memory_bytes() const {
   if (!storage_) return 0;

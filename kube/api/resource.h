@@ -50,18 +50,18 @@ inline const ResourceType kDaemonSets{"apps", "v1", "daemonsets", "DaemonSet", t
 // others
 inline const ResourceType kLeases{"coordination.k8s.io", "v1", "leases", "Lease", true};
 inline const ResourceType kEventsV1{"events.k8s.io", "v1", "events", "Event", true};
-inline const ResourceType kStorageClasses{"storage.k8s.io", "v1", "storageclasses",
-                                          "StorageClass", false};
+inline const ResourceType kStorageClasses{"storage.k8s.io", "v1", "storageclasses", "StorageClass",
+                                          false};
 inline const ResourceType kVolumeSnapshots{"snapshot.storage.k8s.io", "v1", "volumesnapshots",
                                            "VolumeSnapshot", true};
 inline const ResourceType kCustomResourceDefinitions{
     "apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition", false};
-inline const ResourceType kMutatingWebhookConfigurations{
-    "admissionregistration.k8s.io", "v1", "mutatingwebhookconfigurations",
-    "MutatingWebhookConfiguration", false};
-inline const ResourceType kValidatingWebhookConfigurations{
-    "admissionregistration.k8s.io", "v1", "validatingwebhookconfigurations",
-    "ValidatingWebhookConfiguration", false};
+inline const ResourceType kMutatingWebhookConfigurations{"admissionregistration.k8s.io", "v1",
+                                                         "mutatingwebhookconfigurations",
+                                                         "MutatingWebhookConfiguration", false};
+inline const ResourceType kValidatingWebhookConfigurations{"admissionregistration.k8s.io", "v1",
+                                                           "validatingwebhookconfigurations",
+                                                           "ValidatingWebhookConfiguration", false};
 inline const ResourceType kPodDisruptionBudgets{"policy", "v1", "poddisruptionbudgets",
                                                 "PodDisruptionBudget", true};
 }  // namespace resources

@@ -63,7 +63,9 @@ struct Error {
   std::chrono::seconds retry_after{0};
 
   static Error make(Reason reason, std::string message, int code = 0);
-  static Error transport(std::string message) { return make(Reason::kTransport, std::move(message)); }
+  static Error transport(std::string message) {
+    return make(Reason::kTransport, std::move(message));
+  }
   static Error parse(std::string message) { return make(Reason::kParse, std::move(message)); }
 
   bool is(Reason r) const { return reason == r; }

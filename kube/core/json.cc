@@ -77,10 +77,17 @@ void append_go_escaped(const char* s, std::size_t n, std::string& out) {
   out.reserve(out.size() + n + 16);
   for (std::size_t i = 0; i < n; ++i) {
     switch (s[i]) {
-      case '<': out.append("\\u003c"); break;
-      case '>': out.append("\\u003e"); break;
-      case '&': out.append("\\u0026"); break;
-      default: out.push_back(s[i]);
+      case '<':
+        out.append("\\u003c");
+        break;
+      case '>':
+        out.append("\\u003e");
+        break;
+      case '&':
+        out.append("\\u0026");
+        break;
+      default:
+        out.push_back(s[i]);
     }
   }
 }
@@ -189,6 +196,8 @@ Document copy(const Value& value) {
   return doc;
 }
 
-bool equal(const Value& a, const Value& b) { return a == b; }
+bool equal(const Value& a, const Value& b) {
+  return a == b;
+}
 
 }  // namespace kube::json

@@ -2,12 +2,12 @@
 // lookup/mutation helpers. Every network parser in Berth goes through parse().
 #pragma once
 
+#include <rapidjson/document.h>
+
 #include <cstdint>
 #include <initializer_list>
 #include <string>
 #include <string_view>
-
-#include <rapidjson/document.h>
 
 #include "kube/core/result.h"
 

@@ -37,11 +37,21 @@ bool needs_quotes(std::string_view v) {
 void append_escaped(std::string& out, std::string_view v) {
   for (char c : v) {
     switch (c) {
-      case '"': out.append("\\\""); break;
-      case '\\': out.append("\\\\"); break;
-      case '\n': out.append("\\n"); break;
-      case '\r': out.append("\\r"); break;
-      case '\t': out.append("\\t"); break;
+      case '"':
+        out.append("\\\"");
+        break;
+      case '\\':
+        out.append("\\\\");
+        break;
+      case '\n':
+        out.append("\\n");
+        break;
+      case '\r':
+        out.append("\\r");
+        break;
+      case '\t':
+        out.append("\\t");
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           char buf[8];
@@ -74,9 +84,12 @@ void append_json_pair(std::string& out, std::string_view k, std::string_view v) 
 
 std::string_view severity_name(Severity s) {
   switch (s) {
-    case Severity::kInfo: return "info";
-    case Severity::kWarning: return "warning";
-    case Severity::kError: return "error";
+    case Severity::kInfo:
+      return "info";
+    case Severity::kWarning:
+      return "warning";
+    case Severity::kError:
+      return "error";
   }
   return "info";
 }
@@ -89,9 +102,15 @@ Field::Field(std::string_view k, double v) : key(k) {
   value = buf;
 }
 
-void set_verbosity(int level) { g_verbosity.store(level, std::memory_order_relaxed); }
-int verbosity() { return g_verbosity.load(std::memory_order_relaxed); }
-void set_format(Format format) { g_format.store(format, std::memory_order_relaxed); }
+void set_verbosity(int level) {
+  g_verbosity.store(level, std::memory_order_relaxed);
+}
+int verbosity() {
+  return g_verbosity.load(std::memory_order_relaxed);
+}
+void set_format(Format format) {
+  g_format.store(format, std::memory_order_relaxed);
+}
 
 void set_sink(std::function<void(std::string_view)> sink) {
   std::lock_guard<std::mutex> lock(state().mu);

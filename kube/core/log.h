@@ -34,7 +34,9 @@ using Fields = std::initializer_list<Field>;
 
 void set_verbosity(int level);
 int verbosity();
-inline bool enabled(int level) { return level <= verbosity(); }
+inline bool enabled(int level) {
+  return level <= verbosity();
+}
 void set_format(Format format);
 // Replaces the stderr sink (tests capture lines with it); nullptr restores stderr.
 void set_sink(std::function<void(std::string_view line)> sink);

@@ -78,17 +78,19 @@ class [[nodiscard]] Result<void> {
 
 using Status = Result<void>;
 
-inline Status ok_status() { return {}; }
+inline Status ok_status() {
+  return {};
+}
 
 }  // namespace kube
 
 // Propagates the error of a Result-returning expression; evaluates to nothing.
-#define KUBE_RETURN_IF_ERROR(expr)                \
-  do {                                            \
-    auto kube_status_ = (expr);                   \
-    if (!kube_status_.ok()) {                     \
-      return std::move(kube_status_).error();     \
-    }                                             \
+#define KUBE_RETURN_IF_ERROR(expr)            \
+  do {                                        \
+    auto kube_status_ = (expr);               \
+    if (!kube_status_.ok()) {                 \
+      return std::move(kube_status_).error(); \
+    }                                         \
   } while (false)
 
 #define KUBE_CONCAT_INNER_(a, b) a##b

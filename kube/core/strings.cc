@@ -21,8 +21,8 @@ std::vector<std::string_view> split(std::string_view s, char sep) {
 }
 
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\n' ||
-                        s.front() == '\r')) {
+  while (!s.empty() &&
+         (s.front() == ' ' || s.front() == '\t' || s.front() == '\n' || s.front() == '\r')) {
     s.remove_prefix(1);
   }
   while (!s.empty() &&
@@ -55,8 +55,10 @@ std::string join(const std::vector<std::string>& parts, std::string_view sep) {
 
 namespace {
 
-constexpr std::string_view kStd = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-constexpr std::string_view kUrl = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+constexpr std::string_view kStd =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+constexpr std::string_view kUrl =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 std::string encode(std::string_view data, std::string_view alphabet, bool pad) {
   std::string out;
@@ -91,7 +93,8 @@ std::optional<std::string> decode(std::string_view text, std::string_view alphab
   for (std::size_t i = 0; i < alphabet.size(); ++i) {
     table[static_cast<unsigned char>(alphabet[i])] = static_cast<int>(i);
   }
-  while (!text.empty() && text.back() == '=') text.remove_suffix(1);
+  while (!text.empty() && text.back() == '=')
+    text.remove_suffix(1);
   if (text.size() % 4 == 1) return std::nullopt;
   std::string out;
   out.reserve(text.size() * 3 / 4);
@@ -119,10 +122,18 @@ int hex_value(char c) {
 
 }  // namespace
 
-std::string base64_encode(std::string_view data) { return encode(data, kStd, true); }
-std::optional<std::string> base64_decode(std::string_view text) { return decode(text, kStd); }
-std::string base64url_encode(std::string_view data) { return encode(data, kUrl, false); }
-std::optional<std::string> base64url_decode(std::string_view text) { return decode(text, kUrl); }
+std::string base64_encode(std::string_view data) {
+  return encode(data, kStd, true);
+}
+std::optional<std::string> base64_decode(std::string_view text) {
+  return decode(text, kStd);
+}
+std::string base64url_encode(std::string_view data) {
+  return encode(data, kUrl, false);
+}
+std::optional<std::string> base64url_decode(std::string_view text) {
+  return decode(text, kUrl);
+}
 
 std::string url_encode(std::string_view s) {
   static constexpr char kHex[] = "0123456789ABCDEF";
@@ -186,7 +197,8 @@ std::string random_suffix(std::size_t length) {
   thread_local std::mt19937_64 rng{std::random_device{}()};
   std::uniform_int_distribution<std::size_t> pick(0, kAlphabet.size() - 1);
   std::string out(length, 'x');
-  for (char& c : out) c = kAlphabet[pick(rng)];
+  for (char& c : out)
+    c = kAlphabet[pick(rng)];
   return out;
 }
 

@@ -38,8 +38,12 @@ bool read_int(std::string_view s, std::size_t pos, std::size_t len, int& out) {
 
 }  // namespace
 
-std::string format_time(SystemTime t) { return format(t, false); }
-std::string format_micro_time(SystemTime t) { return format(t, true); }
+std::string format_time(SystemTime t) {
+  return format(t, false);
+}
+std::string format_micro_time(SystemTime t) {
+  return format(t, true);
+}
 
 std::optional<SystemTime> parse_time(std::string_view s) {
   int year, mon, day, hour, min, sec;
@@ -65,7 +69,8 @@ std::optional<SystemTime> parse_time(std::string_view s) {
       ++pos;
     }
     if (digits == 0) return std::nullopt;
-    for (; digits < 6; ++digits) micros *= 10;
+    for (; digits < 6; ++digits)
+      micros *= 10;
   }
   long offset_seconds = 0;
   if (pos < s.size() && (s[pos] == 'Z' || s[pos] == 'z')) {

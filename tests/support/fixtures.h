@@ -24,9 +24,9 @@ std::string read_file(const std::filesystem::path& path);
 }  // namespace berth::testing
 
 // Skips the current test when the fixtures are not available.
-#define BERTH_REQUIRE_FIXTURES()                                               \
-  do {                                                                         \
-    if (!::berth::testing::fixtures_dir()) {                                   \
-      GTEST_SKIP() << "../shared/fixtures/k8s-1.26 not present; skipping";     \
-    }                                                                          \
+#define BERTH_REQUIRE_FIXTURES()                                           \
+  do {                                                                     \
+    if (!::berth::testing::fixtures_dir()) {                               \
+      GTEST_SKIP() << "../shared/fixtures/k8s-1.26 not present; skipping"; \
+    }                                                                      \
   } while (false)

@@ -72,13 +72,16 @@ TEST(Object, SharedAcrossThreads) {
   for (int i = 0; i < 4; ++i) {
     threads.emplace_back([&, i] {
       Object mine = *obj;
-      for (int k = 0; k < 1000; ++k) ok[i] += mine.name() == "web-1";
+      for (int k = 0; k < 1000; ++k)
+        ok[i] += mine.name() == "web-1";
       auto reparsed = Object::parse(mine.dump());
       ok[i] += reparsed.ok() && reparsed->uid() == "u-1";
     });
   }
-  for (auto& t : threads) t.join();
-  for (int v : ok) EXPECT_EQ(v, 1001);
+  for (auto& t : threads)
+    t.join();
+  for (int v : ok)
+    EXPECT_EQ(v, 1001);
 }
 
 TEST(Keys, SplitAndJoin) {

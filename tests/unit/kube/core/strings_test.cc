@@ -51,7 +51,8 @@ TEST(Strings, ParseInt) {
 TEST(Strings, RandomSuffixUsesKubernetesAlphabet) {
   std::string s = random_suffix(5);
   ASSERT_EQ(s.size(), 5u);
-  for (char c : s) EXPECT_NE(std::string_view("bcdfghjklmnpqrstvwxz2456789").find(c), std::string::npos);
+  for (char c : s)
+    EXPECT_NE(std::string_view("bcdfghjklmnpqrstvwxz2456789").find(c), std::string::npos);
 }
 
 }  // namespace
