@@ -2,7 +2,6 @@
 
 #include <charconv>
 #include <cmath>
-#include <cstdlib>
 
 namespace kube::metrics {
 namespace {
@@ -48,8 +47,10 @@ void append_value(std::string& out, double value) {
   char buf[64];
   auto sci = std::to_chars(buf, buf + sizeof(buf), value, std::chars_format::scientific);
   std::string_view text(buf, static_cast<std::size_t>(sci.ptr - buf));
-  auto e = text.find('e');
-  int exponent = std::atoi(text.data() + e + 1);
+  const char* e = text.data() + text.find('e') + 1;
+  if (*e == '+') ++e;  // from_chars takes a leading '-' but not '+'
+  int exponent = 0;
+  std::from_chars(e, sci.ptr, exponent);
   if (exponent < -4 || exponent >= 6) {
     out += text;
     return;

@@ -18,6 +18,14 @@ TEST(TextFormat, FormatsValuesLikePrometheusClients) {
   EXPECT_EQ(format_value(0.005), "0.005");
   EXPECT_EQ(format_value(2.5), "2.5");
   EXPECT_EQ(format_value(0.0001), "0.0001");
+  EXPECT_EQ(format_value(0.001), "0.001");
+  EXPECT_EQ(format_value(0.01), "0.01");
+  EXPECT_EQ(format_value(10), "10");
+  EXPECT_EQ(format_value(100), "100");
+  EXPECT_EQ(format_value(999999), "999999");
+  EXPECT_EQ(format_value(-0.5), "-0.5");
+  EXPECT_EQ(format_value(1e100), "1e+100");
+  EXPECT_EQ(format_value(1.5e-300), "1.5e-300");
   EXPECT_EQ(format_value(0.00001), "1e-05");
   EXPECT_EQ(format_value(1e-08), "1e-08");
   EXPECT_EQ(format_value(123456), "123456");
