@@ -18,13 +18,13 @@ namespace kube::http {
 struct ClientOptions {
   // PEM CA bundle to verify the server with (for example a webhook caBundle, decoded). Empty =
   // the system trust store. Hostname/IP is checked against the certificate's SANs.
-  std::string ca_pem;
+  std::string ca_pem{};
   bool insecure_skip_verify = false;
   // Client certificate for mutual TLS (PEM), optional.
-  std::string client_cert_pem;
-  std::string client_key_pem;
+  std::string client_cert_pem{};
+  std::string client_key_pem{};
   // SNI / verification name when it differs from the URL's host.
-  std::string server_name;
+  std::string server_name{};
   std::chrono::milliseconds connect_timeout{std::chrono::seconds(5)};
   std::size_t max_response_bytes = 64 * 1024 * 1024;
 };
@@ -50,8 +50,11 @@ class Client {
                              std::chrono::milliseconds timeout);
 
   // Streams a response body line by line (chunked or not), calling on_line for each '\n'-ended
-  // line until the server ends the body, on_line returns false, or idle_timeout passes without
-  // data. Returns the status code and headers (body empty).
+  // line (without the "\n" or "\r\n"; a last unterminated line is delivered too) until the
+  // server ends the body, on_line returns false, or idle_timeout passes without data (then
+  // kTimeout). Returns the status code and headers (body empty). A non-2xx response is not
+  // streamed: its body (for example a Kubernetes Status) is returned in Response.body and
+  // on_line is not called. idle_timeout also bounds connecting, sending and the response head.
   Result<Response> stream_lines(std::string_view method, std::string_view url,
                                 const Headers& headers,
                                 const std::function<bool(std::string_view line)>& on_line,

@@ -26,12 +26,16 @@ class Headers {
 };
 
 struct Request {
-  std::string method;  // "GET", "POST", ...
-  std::string target;  // origin-form as received: "/api/v1/pods?watch=true"
-  Headers headers;
-  std::string body;
-  std::string remote_address;  // "127.0.0.1:53422"
+  std::string method{};  // "GET", "POST", ...
+  std::string target{};  // origin-form as received: "/api/v1/pods?watch=true"
+  Headers headers{};
+  std::string body{};
+  std::string remote_address{};  // "127.0.0.1:53422"
   bool tls = false;
+  // Subject CN and O entries of the verified client certificate (mutual TLS only); Kubernetes
+  // reads them as user name and groups.
+  std::string peer_common_name{};
+  std::vector<std::string> peer_organizations{};
 
   // target up to '?', percent-decoding left to the caller (Kubernetes names need none).
   std::string_view path() const;
@@ -44,9 +48,9 @@ struct Request {
 
 struct Response {
   int status = 200;
-  Headers headers;  // Content-Type is taken from content_type unless set here
+  Headers headers{};  // Content-Type is taken from content_type unless set here
   std::string content_type = "application/json";
-  std::string body;
+  std::string body{};
 
   static Response json(int status, std::string body);
   static Response text(int status, std::string body);

@@ -67,14 +67,16 @@ using Handler = std::function<void(Request&& request, Responder responder)>;
 // PEM-encoded certificate chain and private key. Supplied as files (watched for changes) or as
 // a provider function (re-polled; used when certificates come from a Secret).
 struct TlsOptions {
-  std::string cert_file;
-  std::string key_file;
+  std::string cert_file{};
+  std::string key_file{};
   // Alternative to files: returns {cert_pem, key_pem}; an error keeps the current certificate.
-  std::function<Result<std::pair<std::string, std::string>>()> provider;
+  std::function<Result<std::pair<std::string, std::string>>()> provider{};
   // How often files / provider are checked for a new certificate.
   std::chrono::milliseconds reload_interval{std::chrono::seconds(10)};
-  // Optional client CA bundle (PEM); when set, clients must present a certificate it signed.
-  std::string client_ca_file;
+  // Optional client CA bundle (PEM file); when set, clients must present a certificate it
+  // signed, and Request::peer_common_name/peer_organizations carry its subject. Reloaded with
+  // the serving certificate.
+  std::string client_ca_file{};
 };
 
 struct ServerOptions {
@@ -85,13 +87,22 @@ struct ServerOptions {
   std::size_t read_buffer_bytes = 64 * 1024;
   std::chrono::milliseconds header_timeout{std::chrono::seconds(10)};  // slowloris guard
   std::chrono::milliseconds idle_timeout{std::chrono::seconds(90)};    // keep-alive idle
+  // Bounds reading a request body once its headers arrived, and writing any one response or
+  // stream chunk (a peer that stops reading is disconnected).
+  std::chrono::milliseconds body_timeout{std::chrono::seconds(60)};
+  std::chrono::milliseconds write_timeout{std::chrono::seconds(60)};
   // Unset = plain HTTP. TLS is 1.2+ only, server cipher preference, no renegotiation.
-  std::shared_ptr<TlsOptions> tls;
+  std::shared_ptr<TlsOptions> tls{};
   // Name used in logs ("extender", "webhooks", "metrics", "sim").
   std::string name = "http";
   // Optional observer, called on the io thread after each response is written (metrics).
   std::function<void(const Request& request, int status, std::chrono::nanoseconds elapsed)>
-      on_response;
+      on_response{};
+  // Builds the server's own error replies: 400 malformed request, 413 body too large, 431
+  // headers too large, 500 handler threw or dropped its Responder, 503 while draining. `message`
+  // is a short human-readable reason. Unset = text/plain. Runs on an io thread; an exception
+  // thrown here falls back to text/plain.
+  std::function<Response(int status, std::string_view message)> error_response{};
 };
 
 class Server {
