@@ -40,12 +40,13 @@ std::optional<Clock::time_point> WorkQueue::now_if_needed_locked() const {
 }
 
 void WorkQueue::add(std::string_view key) {
-  std::lock_guard<std::mutex> guard(mu_);
+  std::unique_lock<std::mutex> lock(mu_);
   if (shutting_down_) return;
   auto now = now_if_needed_locked();
   // Keys whose delay has run out were, in effect, added before this one.
   promote_due_locked(now);
   add_locked(key, now);
+  wake_getters(lock);
 }
 
 void WorkQueue::add_locked(std::string_view key, std::optional<Clock::time_point> now) {
@@ -66,7 +67,20 @@ void WorkQueue::add_locked(std::string_view key, std::optional<Clock::time_point
 void WorkQueue::enqueue_locked(Node& node) {
   queue_.push_back(&node);
   update_depth_locked();
-  cv_.notify_one();
+  ++wakeups_;
+}
+
+void WorkQueue::wake_getters(std::unique_lock<std::mutex>& lock) {
+  const std::size_t wakeups = std::exchange(wakeups_, 0);
+  const bool all = std::exchange(wake_all_, false);
+  // Notified after unlocking, so a woken getter does not go straight back to sleep on the
+  // mutex the notifier still holds.
+  lock.unlock();
+  if (all || wakeups > 1) {
+    cv_.notify_all();
+  } else if (wakeups == 1) {
+    cv_.notify_one();
+  }
 }
 
 void WorkQueue::add_after(std::string_view key, Clock::duration delay) {
@@ -74,13 +88,16 @@ void WorkQueue::add_after(std::string_view key, Clock::duration delay) {
     add(key);
     return;
   }
-  std::lock_guard<std::mutex> guard(mu_);
+  std::unique_lock<std::mutex> lock(mu_);
   if (shutting_down_) return;
   const auto now = clock_.now();
   promote_due_locked(now);
   const auto ready = now + delay;
   auto it = delayed_keys_.find(key);
-  if (it != delayed_keys_.end() && it->second.first <= ready) return;
+  if (it != delayed_keys_.end() && it->second.first <= ready) {
+    wake_getters(lock);  // for keys the promotion above may have queued
+    return;
+  }
   const std::uint64_t seq = next_seq_++;
   if (it == delayed_keys_.end()) {
     delayed_keys_.emplace(std::string(key), std::make_pair(ready, seq));
@@ -96,11 +113,12 @@ void WorkQueue::add_after(std::string_view key, Clock::duration delay) {
     // Some idle getter must now wait for the earlier time. When one is already waiting on
     // the timer, only notify_all is sure to reach it; otherwise any one idle getter will do.
     if (timer_waiter_) {
-      cv_.notify_all();
+      wake_all_ = true;
     } else {
-      cv_.notify_one();
+      ++wakeups_;
     }
   }
+  wake_getters(lock);
 }
 
 void WorkQueue::promote_due_locked(std::optional<Clock::time_point> now) {
@@ -164,14 +182,18 @@ std::optional<std::string> WorkQueue::get() {
     entry.in_flight = in_flight_.insert(now);
   }
   update_depth_locked();
-  // Pass the baton: another idle getter is needed if keys remain, or if delayed keys now have
-  // nobody watching the timer (this getter may have been the one).
-  if (!queue_.empty() || (!delayed_.empty() && !timer_waiter_)) cv_.notify_one();
-  return node->first;
+  std::string key = node->first;
+  // Keys this getter promoted from the delayed heap were counted in wakeups_; it takes one
+  // of them itself. If it was watching the timer and delayed keys remain, another idle getter
+  // must take over that watch.
+  if (wakeups_ > 0) --wakeups_;
+  if (!delayed_.empty() && !timer_waiter_) ++wakeups_;
+  wake_getters(lock);
+  return key;
 }
 
 void WorkQueue::done(std::string_view key) {
-  std::lock_guard<std::mutex> guard(mu_);
+  std::unique_lock<std::mutex> lock(mu_);
   auto it = entries_.find(key);
   if (it == entries_.end() || !it->second.processing) return;
   Entry& entry = it->second;
@@ -188,15 +210,18 @@ void WorkQueue::done(std::string_view key) {
   }
   if (entry.dirty) {
     enqueue_locked(*it);
+    wake_getters(lock);
   } else {
     entries_.erase(it);
   }
 }
 
 std::size_t WorkQueue::len() {
-  std::lock_guard<std::mutex> guard(mu_);
+  std::unique_lock<std::mutex> lock(mu_);
   if (!delayed_.empty()) promote_due_locked(clock_.now());
-  return queue_.size();
+  const std::size_t n = queue_.size();
+  wake_getters(lock);
+  return n;
 }
 
 void WorkQueue::shut_down() {

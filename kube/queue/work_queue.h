@@ -138,7 +138,10 @@ class WorkQueue {
   void add_locked(std::string_view key, std::optional<Clock::time_point> now);
   // Adds every delayed key whose time has come.
   void promote_due_locked(std::optional<Clock::time_point> now);
+  // Appends to the FIFO and owes an idle getter a wakeup.
   void enqueue_locked(Node& node);
+  // Sends the wakeups owed, after releasing `lock`.
+  void wake_getters(std::unique_lock<std::mutex>& lock);
   void shut_down_locked();
   void update_depth_locked();
   double unfinished_work_seconds() const;
@@ -164,6 +167,9 @@ class WorkQueue {
   // Whether a getter is blocked with a deadline for delayed_.top(); only one waits on the
   // timer, the others wait for a notification, so a due key wakes one worker, not all.
   bool timer_waiter_ = false;
+  // Getter notifications owed for changes made under mu_ (see wake_getters).
+  std::size_t wakeups_ = 0;
+  bool wake_all_ = false;
   bool shutting_down_ = false;
 
   // Last: its scrape callbacks read the members above and are unregistered first.

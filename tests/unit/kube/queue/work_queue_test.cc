@@ -173,6 +173,45 @@ TEST(WorkQueue, NoKeyOnTwoWorkersAndNoKeyLost) {
   EXPECT_LE(processed.load(), kProducers * kAddsPerProducer);
 }
 
+// Real clock, several idle workers, delays of a few milliseconds mixed with plain adds: the
+// timer watch must pass between workers without a delayed key ever being stranded.
+TEST(WorkQueue, DelayedKeysReachIdleWorkersOnTheRealClock) {
+  WorkQueue queue;
+  constexpr int kKeys = 2000;
+  constexpr int kWorkers = 4;
+  std::vector<std::atomic<int>> processed(kKeys);
+  std::vector<std::thread> workers;
+  for (int w = 0; w < kWorkers; ++w) {
+    workers.emplace_back([&] {
+      while (auto key = queue.get()) {
+        ++processed[static_cast<std::size_t>(std::stoi(*key))];
+        queue.done(*key);
+      }
+    });
+  }
+  std::mt19937 rng(42);
+  std::uniform_int_distribution<int> micros(0, 3000);
+  for (int i = 0; i < kKeys; ++i) {
+    if (i % 5 == 0) {
+      queue.add(std::to_string(i));
+    } else {
+      queue.add_after(std::to_string(i), std::chrono::microseconds(micros(rng)));
+    }
+  }
+  bool all = wait_for([&] {
+    for (auto& p : processed) {
+      if (p.load() == 0) return false;
+    }
+    return true;
+  });
+  queue.shut_down();
+  for (auto& t : workers)
+    t.join();
+  EXPECT_TRUE(all) << "a delayed key was never handed to an idle worker";
+  for (auto& p : processed)
+    EXPECT_EQ(p.load(), 1);
+}
+
 TEST(WorkQueue, AddAfterReleasesKeysInTimeOrder) {
   FakeClock clock;
   WorkQueue queue(with_clock(clock));
