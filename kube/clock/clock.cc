@@ -4,7 +4,7 @@ namespace kube {
 
 Clock& Clock::real() {
   // Never destroyed: objects with static storage may still read the clock during exit.
-  static RealClock* const clock = new RealClock();
+  static auto* const clock = new RealClock();
   return *clock;
 }
 

@@ -63,13 +63,17 @@ bool read_process_stats(ProcessStats& out) {
   auto field = [&](std::size_t number, double& value) {
     return number - 3 < fields.size() && parse_double(fields[number - 3], value);
   };
-  double utime = 0, stime = 0, start_ticks = 0, vsize = 0, rss_pages = 0;
+  double utime = 0;
+  double stime = 0;
+  double start_ticks = 0;
+  double vsize = 0;
+  double rss_pages = 0;
   if (!field(14, utime) || !field(15, stime) || !field(22, start_ticks) || !field(23, vsize) ||
       !field(24, rss_pages)) {
     return false;
   }
-  const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
-  const double page = static_cast<double>(sysconf(_SC_PAGESIZE));
+  const auto ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
+  const auto page = static_cast<double>(sysconf(_SC_PAGESIZE));
   out.cpu_seconds = (utime + stime) / ticks;
   out.resident_bytes = rss_pages * page;
   out.virtual_bytes = vsize;

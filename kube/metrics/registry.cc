@@ -108,7 +108,7 @@ std::string Registry::render() const {
 
 Registry& default_registry() {
   // Never destroyed: metrics may be touched by objects with static storage during exit.
-  static Registry* const registry = new Registry();
+  static auto* const registry = new Registry();
   return *registry;
 }
 

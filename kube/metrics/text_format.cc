@@ -1,5 +1,6 @@
 #include "kube/metrics/text_format.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 
@@ -16,10 +17,8 @@ bool is_name_char(char c, bool allow_colon) {
 
 bool is_valid_name(std::string_view name, bool allow_colon) {
   if (name.empty() || !is_name_start(name[0], allow_colon)) return false;
-  for (char c : name.substr(1)) {
-    if (!is_name_char(c, allow_colon)) return false;
-  }
-  return true;
+  return std::all_of(name.begin() + 1, name.end(),
+                     [allow_colon](char c) { return is_name_char(c, allow_colon); });
 }
 
 }  // namespace

@@ -13,7 +13,10 @@
 // - Shutdown: shut_down() refuses new keys, drops waiting ones and wakes blocked workers;
 //   shut_down_with_drain() additionally waits (up to a deadline) for in-flight keys to be done.
 //
-//   kube::WorkQueue queue({.name = "rollout", .metrics = &registry});
+//   kube::WorkQueueOptions options;
+//   options.name = "rollout";
+//   options.metrics = &registry;
+//   kube::WorkQueue queue(std::move(options));
 //   // event handler:   queue.add(key);
 //   // each worker:
 //   while (auto key = queue.get()) {
