@@ -13,27 +13,10 @@
 
 #include "kube/core/strings.h"
 #include "tests/support/fixtures.h"
+#include "tests/unit/kube/client/instant_clock.h"
 
 namespace kube {
 namespace {
-
-// Time that jumps to each deadline instead of waiting; records how long callers slept.
-class SkipClock final : public Clock {
- public:
-  time_point now() const override { return now_; }
-  std::cv_status wait_until(std::condition_variable&, std::unique_lock<std::mutex>&,
-                            time_point deadline) override {
-    if (deadline > now_) {
-      slept += deadline - now_;
-      now_ = deadline;
-    }
-    return std::cv_status::timeout;
-  }
-  duration slept{0};
-
- private:
-  time_point now_{std::chrono::hours(1)};
-};
 
 HttpResponse reply(int status, std::string body, std::string retry_after = {}) {
   HttpResponse r;
@@ -127,7 +110,7 @@ class ClientTest : public ::testing::Test {
 
   Config config_;
   ClientOptions options_;
-  SkipClock clock_;
+  berth::testing::InstantClock clock_;
   FakeTransport* transport_ = nullptr;
   std::unique_ptr<Client> client_;
 };
@@ -364,7 +347,7 @@ TEST_F(ClientTest, IdempotentReadsRetryAfterTheServersDelay) {
   auto cm = client().get(resources::kConfigMaps, "ns", "cm");
   ASSERT_TRUE(cm.ok()) << cm.error().to_string();
   EXPECT_EQ(transport_->requests.size(), 3u);
-  EXPECT_EQ(clock_.slept, std::chrono::seconds(5));
+  EXPECT_EQ(clock_.slept(), std::chrono::seconds(5));
 }
 
 TEST_F(ClientTest, RetriesAreBoundedAndDelaysCapped) {
@@ -377,7 +360,7 @@ TEST_F(ClientTest, RetriesAreBoundedAndDelaysCapped) {
   EXPECT_TRUE(cm.error().is_too_many_requests());
   EXPECT_EQ(cm.error().retry_after, std::chrono::seconds(100));
   EXPECT_EQ(transport_->requests.size(), 3u);
-  EXPECT_EQ(clock_.slept, std::chrono::seconds(20));
+  EXPECT_EQ(clock_.slept(), std::chrono::seconds(20));
 }
 
 TEST_F(ClientTest, NonIdempotentWritesAreNeverRetried) {
@@ -390,7 +373,7 @@ TEST_F(ClientTest, NonIdempotentWritesAreNeverRetried) {
   auto unconditional = json::parse(R"({"metadata":{"name":"cm","namespace":"ns"}})");
   EXPECT_FALSE(client().update(resources::kConfigMaps, *unconditional).ok());
   EXPECT_EQ(transport_->requests.size(), 4u);
-  EXPECT_EQ(clock_.slept, Clock::duration::zero());
+  EXPECT_EQ(clock_.slept(), Clock::duration::zero());
   // A PUT with a resourceVersion cannot apply twice, so it is retried.
   transport().responses.push_back(reply(429, "", "1"));
   transport().responses.push_back(reply(200, kConfigMap));
@@ -447,7 +430,7 @@ TEST_F(ClientTest, EveryRequestPassesTheRateLimiter) {
   for (int i = 0; i < 7; ++i)
     ASSERT_TRUE(client().get(resources::kConfigMaps, "ns", "cm").ok());
   // 3 pass at once, the other 4 wait 0.5 s each.
-  EXPECT_EQ(clock_.slept, std::chrono::seconds(2));
+  EXPECT_EQ(clock_.slept(), std::chrono::seconds(2));
 }
 
 TEST_F(ClientTest, CancelledCallsFailWithoutARequest) {
