@@ -117,19 +117,22 @@ class RawClient {
   // Returns the body of one response.
   std::string read_response() {
     std::size_t head_end;
-    while ((head_end = in_.find("\r\n\r\n")) == std::string::npos) fill();
+    while ((head_end = in_.find("\r\n\r\n")) == std::string::npos)
+      fill();
     std::size_t length = 0;
     auto cl = in_.find("Content-Length: ");
     if (cl != std::string::npos && cl < head_end) length = std::stoul(in_.substr(cl + 16));
     std::size_t total = head_end + 4 + length;
-    while (in_.size() < total) fill();
+    while (in_.size() < total)
+      fill();
     std::string body = in_.substr(head_end + 4, length);
     in_.erase(0, total);
     return body;
   }
 
   std::string read_exact(std::size_t n) {
-    while (in_.size() < n) fill();
+    while (in_.size() < n)
+      fill();
     std::string out = in_.substr(0, n);
     in_.erase(0, n);
     return out;

@@ -30,17 +30,19 @@ class ChunkedStream {
   virtual bool write(std::string chunk) = 0;
   // Sends the terminal chunk; the connection stays usable for keep-alive.
   virtual void finish() = 0;
-  // True once the peer disconnected or the server is stopping (no further write succeeds).
+  // True once the peer disconnected, the server stopped or finish() was called (no further
+  // write succeeds).
   virtual bool closed() const = 0;
-  // Runs `callback` once when the stream closes for any reason (peer gone, finish, shutdown);
-  // immediately if already closed. Runs on an io thread: keep it short.
+  // Runs `callback` once when the stream closes for any reason (peer gone, finish, shutdown):
+  // on an io thread, so keep it short; or at once on the calling thread if already closed.
   virtual void on_close(std::function<void()> callback) = 0;
   // Bytes queued but not yet written (for back-pressure on slow watchers).
   virtual std::size_t pending_bytes() const = 0;
 };
 
 // The one-shot reply channel for a request. Movable, callable from any thread. Exactly one of
-// send() or stream() must be called; dropping a Responder unanswered sends 500.
+// send() or stream() must be called (later calls are ignored); dropping a Responder unanswered
+// sends 500. The connection waits, without a timeout, for as long as the Responder is held.
 class Responder {
  public:
   class Impl;
@@ -54,6 +56,8 @@ class Responder {
 
   void send(Response response);
   // Starts a chunked response with the given status and headers (Transfer-Encoding: chunked).
+  // While it streams, the server watches the connection so that a departing peer closes the
+  // stream. HTTP/1.0 peers get an unframed body ended by closing the connection.
   std::shared_ptr<ChunkedStream> stream(int status, Headers headers,
                                         std::string content_type = "application/json");
   explicit operator bool() const { return impl_ != nullptr; }
@@ -70,8 +74,13 @@ struct TlsOptions {
   std::string cert_file{};
   std::string key_file{};
   // Alternative to files: returns {cert_pem, key_pem}; an error keeps the current certificate.
+  // Called at start and then every reload_interval from a background thread (it may block
+  // briefly, for example to read a Secret); a changed pair is loaded.
   std::function<Result<std::pair<std::string, std::string>>()> provider{};
-  // How often files / provider are checked for a new certificate.
+  // How often files (mtime, size, inode) / provider are checked for a new certificate. A new
+  // pair is used by new connections; open connections keep theirs. An invalid pair (unparsable,
+  // key mismatch) is logged and reported by Server::last_certificate_error(); the current one
+  // stays in service.
   std::chrono::milliseconds reload_interval{std::chrono::seconds(10)};
   // Optional client CA bundle (PEM file); when set, clients must present a certificate it
   // signed, and Request::peer_common_name/peer_organizations carry its subject. Reloaded with
@@ -109,15 +118,18 @@ class Server {
  public:
   virtual ~Server() = default;
 
-  // Binds, starts the io threads and returns once accepting. Errors: bad address, port in use,
-  // unreadable/invalid certificate.
+  // Binds, starts the io threads and returns once accepting. Errors: bad address or
+  // unreadable/invalid certificate (kInvalid), port in use (kTransport).
   static Result<std::unique_ptr<Server>> start(ServerOptions options, Handler handler);
 
   virtual std::uint16_t port() const = 0;
   // "http://127.0.0.1:8443" style base URL of the listener.
   virtual std::string url() const = 0;
-  // Stops accepting, lets in-flight requests finish for up to `drain`, closes streams and
-  // connections and joins the io threads. Idempotent; the destructor calls stop({}).
+  // Stops accepting, answers new requests on open connections with 503 (Connection: close),
+  // lets in-flight requests finish for up to `drain` (open streams do not count), then closes
+  // streams (their on_close runs) and connections and joins the io threads. Responders and
+  // streams used afterwards are no-ops. Idempotent; the destructor calls stop({}). Must not be
+  // called from a handler or callback, which run on the io threads it joins.
   virtual void stop(std::chrono::milliseconds drain = std::chrono::seconds(5)) = 0;
 
   // Certificate reload results, for /readyz and metrics: number of successful reloads and the

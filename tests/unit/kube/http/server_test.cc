@@ -202,8 +202,12 @@ TEST_F(ServerTest, OversizedBodyGets413AndServerKeepsServing) {
 
 TEST_F(ServerTest, GarbageGets400AndClose) {
   start();
-  for (std::string garbage : {"GARBAGE\r\n\r\n", "GET / HTTP/1.1\r\nBad Header\r\n\r\n",
-                              "GET / HTTP/1.1\r\nContent-Length: x\r\n\r\n"}) {
+  for (std::string garbage :
+       {"GARBAGE\r\n\r\n", "GET / HTTP/1.1\r\nBad Header\r\n\r\n",
+        "GET / HTTP/1.1\r\nContent-Length: x\r\n\r\n",
+        // Request smuggling: two framings for one body.
+        "POST /echo HTTP/1.1\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+        "POST /echo HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!"}) {
     auto conn = RawConnection::open(server_->port());
     ASSERT_TRUE(conn);
     ASSERT_TRUE(conn->send(garbage));
