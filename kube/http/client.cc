@@ -202,15 +202,13 @@ class Client::Impl {
     initiate(Completion{&result, bytes});
     ioc_.restart();
     while (!result) {
-      if (ioc_.run_one_until(deadline) == 0 && !result) {
-        if (Clock::now() >= deadline) {
-          on_timeout();
-          ioc_.restart();
-          ioc_.run();  // lets the aborted operation complete
-          return net::error::timed_out;
-        }
-        ioc_.restart();
-      }
+      if (ioc_.run_one_until(deadline) != 0 || result) continue;
+      // Out of work without a result would mean the operation was never started.
+      if (ioc_.stopped()) return net::error::operation_aborted;
+      on_timeout();
+      ioc_.restart();
+      ioc_.run();  // lets the aborted operation complete
+      return net::error::timed_out;
     }
     return *result;
   }
@@ -249,7 +247,8 @@ class Client::Impl {
       conn->close();
       return;
     }
-    conn->buffer.consume(conn->buffer.size());
+    // Bytes left over after a complete response stay in the buffer, so looks_alive() refuses
+    // the connection instead of reading them as the next response.
     auto& slot = idle_[conn->key];
     if (slot) slot->close();
     slot = std::move(conn);

@@ -137,6 +137,99 @@ TEST_F(ClientTest, ReusesConnectionsAndSurvivesServerSideIdleClose) {
   EXPECT_NE(c->body, a->body);
 }
 
+// A scripted peer for the stale-connection race: it answers the first request, then reads the
+// second one on the same connection and closes without answering, as a server does when its
+// idle timeout fires just as a request arrives. Later connections get "fresh".
+class ClosingPeer {
+ public:
+  ClosingPeer() {
+    listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+    ::listen(listener_, 4);
+    socklen_t len = sizeof(addr);
+    ::getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::thread([this] { run(); });
+  }
+  ~ClosingPeer() {
+    ::shutdown(listener_, SHUT_RDWR);
+    thread_.join();
+    ::close(listener_);
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/"; }
+  int accepted() const { return accepted_; }
+
+ private:
+  static bool read_request(int fd) {
+    std::string in;
+    char buf[4096];
+    while (in.find("\r\n\r\n") == std::string::npos) {
+      ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+      if (n <= 0) return false;
+      in.append(buf, static_cast<std::size_t>(n));
+    }
+    auto cl = in.find("Content-Length: ");
+    std::size_t want =
+        in.find("\r\n\r\n") + 4 + (cl == std::string::npos ? 0 : std::stoul(in.substr(cl + 16)));
+    while (in.size() < want) {
+      ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+      if (n <= 0) return false;
+      in.append(buf, static_cast<std::size_t>(n));
+    }
+    return true;
+  }
+  static void reply(int fd, std::string_view body) {
+    std::string r = "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) +
+                    "\r\n\r\n" + std::string(body);
+    ::send(fd, r.data(), r.size(), MSG_NOSIGNAL);
+  }
+  void run() {
+    for (bool first = true;; first = false) {
+      int fd = ::accept(listener_, nullptr, nullptr);
+      if (fd < 0) return;
+      ++accepted_;
+      if (first) {
+        if (read_request(fd)) reply(fd, "first");
+        read_request(fd);  // the request that meets a closing connection
+      } else {
+        while (read_request(fd))
+          reply(fd, "fresh");
+      }
+      ::close(fd);
+    }
+  }
+
+  int listener_ = -1;
+  std::uint16_t port_ = 0;
+  std::atomic<int> accepted_{0};
+  std::thread thread_;
+};
+
+TEST(ClientRetry, IdempotentRequestIsRetriedOnceOnAStaleConnection) {
+  ClosingPeer peer;
+  Client client;
+  auto first = client.get(peer.url(), kTimeout);
+  ASSERT_TRUE(first.ok()) << first.error().to_string();
+  EXPECT_EQ(first->body, "first");
+  auto second = client.get(peer.url(), kTimeout);
+  ASSERT_TRUE(second.ok()) << second.error().to_string();
+  EXPECT_EQ(second->body, "fresh");
+  EXPECT_EQ(peer.accepted(), 2);
+}
+
+TEST(ClientRetry, PostIsNotRetriedOnAStaleConnection) {
+  ClosingPeer peer;
+  Client client;
+  ASSERT_TRUE(client.post_json(peer.url(), "{}", kTimeout).ok());
+  auto second = client.post_json(peer.url(), "{}", kTimeout);
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.error().reason, Reason::kTransport);
+  EXPECT_EQ(peer.accepted(), 1);
+}
+
 TEST_F(ClientTest, TimeoutIsReportedAndTheClientRecovers) {
   Client client;
   auto start = std::chrono::steady_clock::now();
