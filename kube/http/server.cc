@@ -265,7 +265,13 @@ class Responder::Impl {
       c.start_stream(id, stream, status, std::move(h), std::move(ct));
     });
     if (!delivered) stream->close_and_notify();
-    return stream;
+    // The caller's handle finishes the stream when its last copy goes away, so a forgotten
+    // finish() cannot leave a connection streaming forever.
+    StreamState* raw = stream.get();
+    return std::shared_ptr<ChunkedStream>(raw, [owned = std::move(stream)](ChunkedStream*) mutable {
+      owned->finish();
+      owned.reset();
+    });
   }
 
  private:

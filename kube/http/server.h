@@ -57,7 +57,8 @@ class Responder {
   void send(Response response);
   // Starts a chunked response with the given status and headers (Transfer-Encoding: chunked).
   // While it streams, the server watches the connection so that a departing peer closes the
-  // stream. HTTP/1.0 peers get an unframed body ended by closing the connection.
+  // stream. HTTP/1.0 peers get an unframed body ended by closing the connection. Dropping
+  // the last copy of the returned pointer finishes the stream.
   std::shared_ptr<ChunkedStream> stream(int status, Headers headers,
                                         std::string content_type = "application/json");
   explicit operator bool() const { return impl_ != nullptr; }

@@ -83,6 +83,10 @@ class ServerTest : public ::testing::Test {
           stream->write("event-" + std::to_string(i) + "\n");
         stream->finish();
       });
+    } else if (path == "/dropped-stream") {
+      auto stream = res.stream(200, {}, "application/json");
+      stream->write("only\n");
+      // No finish(): releasing the handle ends the body.
     } else if (path == "/open-stream") {
       auto stream = res.stream(200, {}, "application/json");
       stream->on_close([this] { stream_closed_ = true; });
@@ -372,6 +376,20 @@ TEST_F(ServerTest, ChunkedStreamKeepsOrderThenConnectionIsReused) {
   ASSERT_TRUE(last);
   EXPECT_EQ(*last, "");
   ASSERT_TRUE(conn->read_chunk(milliseconds(0)) == std::nullopt);  // trailer CRLF consumed
+  ASSERT_TRUE(conn->send(get("/fast")));
+  auto next = conn->read_response();
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->status, 200);
+}
+
+TEST_F(ServerTest, DroppedStreamHandleFinishesTheStream) {
+  start();
+  auto conn = RawConnection::open(server_->port());
+  ASSERT_TRUE(conn);
+  ASSERT_TRUE(conn->send(get("/dropped-stream")));
+  auto r = conn->read_response();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->chunks, std::vector<std::string>{"only\n"});
   ASSERT_TRUE(conn->send(get("/fast")));
   auto next = conn->read_response();
   ASSERT_TRUE(next);
