@@ -398,6 +398,10 @@ class CpprestTransport final : public Transport {
 void init_cpprest() {
   static std::once_flag once;
   std::call_once(once, [] {
+    // OpenSSL frees its per-thread state when a thread exits, but only until its own exit
+    // handler has run. Initialising it first makes that handler run after the pool's threads
+    // were joined (exit handlers run in reverse order), so their TLS state is released.
+    OPENSSL_init_ssl(0, nullptr);
     try {
       crossplat::threadpool::initialize_with_threads(kCpprestThreads);
     } catch (const std::exception&) {
