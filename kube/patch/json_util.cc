@@ -126,6 +126,48 @@ std::size_t approximate_size(const json::Value& value) {
   return total;
 }
 
+std::string go_quote(std::string_view s) {
+  constexpr char kHex[] = "0123456789abcdef";
+  std::string out = "\"";
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        continue;
+      case '\\':
+        out += "\\\\";
+        continue;
+      case '\n':
+        out += "\\n";
+        continue;
+      case '\r':
+        out += "\\r";
+        continue;
+      case '\t':
+        out += "\\t";
+        continue;
+      default:
+        break;
+    }
+    if (c < 0x20 || c == 0x7F) {
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 0xF];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  out += '"';
+  return out;
+}
+
+std::string json_quote(std::string_view s) {
+  json::Document scratch;
+  json::Value v = json::make_string(s, scratch.GetAllocator());
+  return json::dump(v);
+}
+
 std::string describe(const json::Value& value, std::size_t limit) {
   std::string text = json::dump(value);
   if (text.size() > limit) {

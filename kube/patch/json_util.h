@@ -35,6 +35,12 @@ std::size_t depth_of(const json::Value& value);
 // Approximate serialized size in bytes, computed without recursion.
 std::size_t approximate_size(const json::Value& value);
 
+// Go's %q of a string for the characters field names and keys hold (control bytes as \x..,
+// bytes from 0x80 kept as they are).
+std::string go_quote(std::string_view s);
+// A string as a JSON string literal, escaped as json::dump escapes.
+std::string json_quote(std::string_view s);
+
 // Compact JSON of a value, shortened to `limit` bytes for error messages.
 std::string describe(const json::Value& value, std::size_t limit = 200);
 

@@ -8,7 +8,8 @@ namespace {
 constexpr FieldSchema field(std::string_view name, const TypeSchema* type, PatchStrategy strategy,
                             std::string_view merge_key = {},
                             ListType list_type = ListType::kFromPatchStrategy,
-                            std::array<std::string_view, 2> list_keys = {}) {
+                            std::array<std::string_view, 2> list_keys = {},
+                            std::array<std::string_view, 2> list_key_defaults = {}) {
   FieldSchema f;
   f.name = name;
   f.type = type;
@@ -16,6 +17,7 @@ constexpr FieldSchema field(std::string_view name, const TypeSchema* type, Patch
   f.merge_key = merge_key;
   f.list_type = list_type;
   f.list_keys = list_keys;
+  f.list_key_defaults = list_key_defaults;
   return f;
 }
 // A list merged by `key` (patchStrategy=merge, patchMergeKey=key).
@@ -32,8 +34,9 @@ constexpr FieldSchema typed(std::string_view name, const TypeSchema* type) {
 }
 // A list server-side apply keys by two fields while strategic merge uses the first.
 constexpr FieldSchema keyed2(std::string_view name, std::string_view key1, std::string_view key2,
-                             const TypeSchema* type = nullptr) {
-  return field(name, type, PatchStrategy::kMerge, key1, ListType::kMap, {key1, key2});
+                             std::string_view key2_default = {}) {
+  return field(name, nullptr, PatchStrategy::kMerge, key1, ListType::kMap, {key1, key2},
+               {std::string_view(), key2_default});
 }
 
 constexpr TypeSchema kAtomic{{}, true};
@@ -60,8 +63,10 @@ constexpr FieldSchema kResourceRequirementsFields[] = {
 constexpr TypeSchema kResourceRequirements{kResourceRequirementsFields};
 
 constexpr FieldSchema kContainerFields[] = {
-    keyed2("ports", "containerPort", "protocol"), keyed("env", "name", &kEnvVar),
-    keyed("volumeMounts", "mountPath"),           keyed("volumeDevices", "devicePath"),
+    keyed2("ports", "containerPort", "protocol", "TCP"),
+    keyed("env", "name", &kEnvVar),
+    keyed("volumeMounts", "mountPath"),
+    keyed("volumeDevices", "devicePath"),
     typed("resources", &kResourceRequirements),
 };
 constexpr TypeSchema kContainer{kContainerFields};
@@ -184,7 +189,7 @@ constexpr FieldSchema kCronJobFields[] = {
 constexpr TypeSchema kCronJob{kCronJobFields};
 
 constexpr FieldSchema kServiceSpecFields[] = {
-    keyed2("ports", "port", "protocol"),
+    keyed2("ports", "port", "protocol", "TCP"),
     typed("selector", &kAtomic),
 };
 constexpr TypeSchema kServiceSpec{kServiceSpecFields};
@@ -314,7 +319,64 @@ constexpr std::pair<std::string_view, const TypeSchema*> kKinds[] = {
     {"VolumeAttachment", &kMetadataOnly},
 };
 
+// Non-omitempty fields and struct-valued fields of the Go types, per kind (Kubernetes 1.26).
+// Entries with an apiVersion take precedence for that version.
+struct ZeroObject {
+  std::string_view kind;
+  std::string_view json;
+  std::string_view api_version = {};
+};
+constexpr ZeroObject kZeroObjects[] = {
+    {"Event",
+     R"({"metadata":{"creationTimestamp":null},"eventTime":null,"regarding":{},"deprecatedSource":{},"deprecatedFirstTimestamp":null,"deprecatedLastTimestamp":null})",
+     "events.k8s.io/v1"},
+    {"Pod", R"({"metadata":{"creationTimestamp":null},"spec":{"containers":null},"status":{}})"},
+    {"Deployment",
+     R"({"metadata":{"creationTimestamp":null},"spec":{"selector":null,"template":{"metadata":{"creationTimestamp":null},"spec":{"containers":null}},"strategy":{}},"status":{}})"},
+    {"ReplicaSet",
+     R"({"metadata":{"creationTimestamp":null},"spec":{"selector":null,"template":{"metadata":{"creationTimestamp":null},"spec":{"containers":null}}},"status":{"replicas":0}})"},
+    {"StatefulSet",
+     R"({"metadata":{"creationTimestamp":null},"spec":{"selector":null,"template":{"metadata":{"creationTimestamp":null},"spec":{"containers":null}},"serviceName":"","updateStrategy":{}},"status":{"replicas":0,"availableReplicas":0}})"},
+    {"DaemonSet",
+     R"({"metadata":{"creationTimestamp":null},"spec":{"selector":null,"template":{"metadata":{"creationTimestamp":null},"spec":{"containers":null}},"updateStrategy":{}},"status":{"currentNumberScheduled":0,"numberMisscheduled":0,"desiredNumberScheduled":0,"numberReady":0}})"},
+    {"Job",
+     R"({"metadata":{"creationTimestamp":null},"spec":{"template":{"metadata":{"creationTimestamp":null},"spec":{"containers":null}}},"status":{}})"},
+    {"CronJob",
+     R"({"metadata":{"creationTimestamp":null},"spec":{"schedule":"","jobTemplate":{"metadata":{"creationTimestamp":null},"spec":{"template":{"metadata":{"creationTimestamp":null},"spec":{"containers":null}}}}},"status":{}})"},
+    {"ReplicationController",
+     R"({"metadata":{"creationTimestamp":null},"spec":{},"status":{"replicas":0}})"},
+    {"PodTemplate",
+     R"({"metadata":{"creationTimestamp":null},"template":{"metadata":{"creationTimestamp":null},"spec":{"containers":null}}})"},
+    {"Service",
+     R"({"metadata":{"creationTimestamp":null},"spec":{},"status":{"loadBalancer":{}}})"},
+    {"Namespace", R"({"metadata":{"creationTimestamp":null},"spec":{},"status":{}})"},
+    {"Node",
+     R"({"metadata":{"creationTimestamp":null},"spec":{},"status":{"daemonEndpoints":{"kubeletEndpoint":{"Port":0}},"nodeInfo":{"machineID":"","systemUUID":"","bootID":"","kernelVersion":"","osImage":"","containerRuntimeVersion":"","kubeletVersion":"","kubeProxyVersion":"","operatingSystem":"","architecture":""}}})"},
+    {"PersistentVolumeClaim",
+     R"({"metadata":{"creationTimestamp":null},"spec":{"resources":{}},"status":{}})"},
+    {"PersistentVolume", R"({"metadata":{"creationTimestamp":null},"spec":{},"status":{}})"},
+    {"Event",
+     R"({"metadata":{"creationTimestamp":null},"involvedObject":{},"source":{},"firstTimestamp":null,"lastTimestamp":null,"eventTime":null,"reportingComponent":"","reportingInstance":""})"},
+    {"Lease", R"({"metadata":{"creationTimestamp":null},"spec":{}})"},
+    {"PodDisruptionBudget",
+     R"({"metadata":{"creationTimestamp":null},"spec":{},"status":{"disruptionsAllowed":0,"currentHealthy":0,"desiredHealthy":0,"expectedPods":0}})"},
+    {"PriorityClass", R"({"metadata":{"creationTimestamp":null},"value":0})"},
+    {"StorageClass", R"({"metadata":{"creationTimestamp":null},"provisioner":""})"},
+    {"CustomResourceDefinition",
+     R"({"metadata":{"creationTimestamp":null},"spec":{"group":"","names":{"plural":"","kind":""},"scope":"","versions":null},"status":{"conditions":null,"acceptedNames":{"plural":"","kind":""},"storedVersions":null}})"},
+    {"EndpointSlice",
+     R"({"metadata":{"creationTimestamp":null},"addressType":"","endpoints":null,"ports":null})"},
+};
+constexpr std::string_view kMetadataOnlyZero = R"({"metadata":{"creationTimestamp":null}})";
+
 }  // namespace
+
+std::string_view zero_object(std::string_view kind, std::string_view api_version) {
+  for (const ZeroObject& z : kZeroObjects) {
+    if (z.kind == kind && (z.api_version.empty() || z.api_version == api_version)) return z.json;
+  }
+  return schema_for_kind(kind) != nullptr ? kMetadataOnlyZero : "{}";
+}
 
 const TypeSchema* schema_for_kind(std::string_view kind) {
   for (const auto& [name, schema] : kKinds) {
@@ -346,6 +408,7 @@ ListIdentity list_identity(const FieldSchema* field) {
   if (type == ListType::kMap) {
     if (!field->list_keys[0].empty()) {
       id.keys = field->list_keys;
+      id.key_defaults = field->list_key_defaults;
     } else {
       id.keys = {field->merge_key, {}};
     }

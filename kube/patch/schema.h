@@ -50,11 +50,19 @@ struct FieldSchema {
   ListType list_type = ListType::kFromPatchStrategy;
   // +listMapKey values when list_type is kMap and they differ from {merge_key}.
   std::array<std::string_view, 2> list_keys{};
+  // OpenAPI defaults of those key fields ("TCP" for a port's protocol); empty: none.
+  std::array<std::string_view, 2> list_key_defaults{};
 };
 
 // The root type of a built-in kind ("Pod", "Deployment", ...); nullptr for kinds the table does
 // not know, which includes every custom resource.
 const TypeSchema* schema_for_kind(std::string_view kind);
+
+// The JSON the apiserver's empty object of `kind` serializes to (the fields Go always writes,
+// such as metadata.creationTimestamp: null or a Pod's spec.containers: null): what a create is
+// compared against when managedFields are computed. `api_version` tells apart kinds of the same
+// name (core/v1 and events.k8s.io/v1 Event). "{}" for kinds the table does not know.
+std::string_view zero_object(std::string_view kind, std::string_view api_version);
 
 // The field `name` of `type`; nullptr when `type` is null or does not list it.
 const FieldSchema* find_field(const TypeSchema* type, std::string_view name);
@@ -64,6 +72,7 @@ const FieldSchema* find_field(const TypeSchema* type, std::string_view name);
 struct ListIdentity {
   ListType type = ListType::kAtomic;
   std::array<std::string_view, 2> keys{};
+  std::array<std::string_view, 2> key_defaults{};
   std::size_t key_count = 0;
 };
 ListIdentity list_identity(const FieldSchema* field);

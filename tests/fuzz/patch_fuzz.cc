@@ -10,6 +10,8 @@
 #include "kube/api/quantity.h"
 #include "kube/api/selector.h"
 #include "kube/core/json.h"
+#include "kube/patch/apply.h"
+#include "kube/patch/field_set.h"
 #include "kube/patch/patch.h"
 
 namespace {
@@ -102,6 +104,25 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     kube::json::Document from = kube::json::copy((*patch));
     check_create_round_trip(original, from);
     check_create_round_trip(from, original);
+
+    // Server-side apply of the input as a configuration, onto nothing and onto the base object,
+    // and ownership tracking of the merge-patched object.
+    (void)kube::patch::FieldSet::from_fields_v1(*patch);
+    kube::json::Document config = kube::json::copy(*patch);
+    kube::json::set_string(config, "apiVersion", "apps/v1", config.GetAllocator());
+    const kube::SystemTime now{};
+    (void)kube::patch::server_side_apply(nullptr, config, "fuzz", false, "Deployment", "apps/v1",
+                                         now);
+    kube::json::Document tracked =
+        kube::patch::track_update(original, nullptr, "c", "apps/v1", now);
+    for (bool force : {false, true}) {
+      auto applied = kube::patch::server_side_apply(&tracked, config, "fuzz", force, "Deployment",
+                                                    "apps/v1", now);
+      if (applied.ok()) (void)kube::patch::track_update(*applied, &tracked, "u", "apps/v1", now);
+    }
+    kube::json::Document merged = kube::json::copy(tracked);
+    (void)kube::patch::apply_merge_patch(merged, *patch);
+    (void)kube::patch::track_update(merged, &tracked, "u", "apps/v1", now);
   }
   return 0;
 }
