@@ -383,6 +383,24 @@ TEST(ServerSideApply, RequestErrors) {
   EXPECT_EQ(managed.error().message, "metadata.managedFields must be nil");
 }
 
+TEST(ApplyFixtures, ApplyWithoutFieldManager) {
+  BERTH_REQUIRE_FIXTURES();
+  json::Document status = fixture("errors/422-apply-patch-without-fieldmanager.json");
+  json::Document body = parse_json(
+      R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"dup"},"data":{"a":"b"}})");
+  auto r = server_side_apply(nullptr, body, "", false, "ConfigMap", "v1", kNow);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message, json::get_string(status, "message"));
+  EXPECT_EQ(r.error().code, json::get_int(status, "code"));
+  EXPECT_EQ(reason_name(r.error().reason), json::get_string(status, "reason"));
+  EXPECT_EQ(r.error().kind, json::get_string(status["details"], "kind"));
+  const json::Value& cause = status["details"]["causes"][0];
+  ASSERT_EQ(r.error().causes.size(), 1u);
+  EXPECT_EQ(r.error().causes[0].reason, json::get_string(cause, "reason"));
+  EXPECT_EQ(r.error().causes[0].message, json::get_string(cause, "message"));
+  EXPECT_EQ(r.error().causes[0].field, json::get_string(cause, "field"));
+}
+
 TEST(TrackUpdate, UntrackedObjectsStayUntracked) {
   json::Document old =
       parse_json(R"({"kind":"ConfigMap","metadata":{"name":"c","uid":"u"},"data":{"a":"1"}})");
