@@ -3,6 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-30}"
+export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:suppressions=$PWD/tools/ubsan.supp"
 tools/install-deps.sh
 dir=$(tools/build.sh fuzz | tail -n 1)
 shopt -s nullglob

@@ -113,15 +113,25 @@ std::string dump(const Value& value) {
   return out;
 }
 
+namespace {
+
+// A non-owning string Value for lookups. RapidJSON 1.1's FindMember(StringRef) silently takes
+// the const char* overload (strlen), which breaks keys that are not NUL-terminated.
+Value key_ref(std::string_view key) {
+  return Value(rapidjson::StringRef(key.data(), key.size()));
+}
+
+}  // namespace
+
 const Value* find(const Value& object, std::string_view key) {
   if (!object.IsObject()) return nullptr;
-  auto it = object.FindMember(rapidjson::StringRef(key.data(), key.size()));
+  auto it = object.FindMember(key_ref(key));
   return it == object.MemberEnd() ? nullptr : &it->value;
 }
 
 Value* find(Value& object, std::string_view key) {
   if (!object.IsObject()) return nullptr;
-  auto it = object.FindMember(rapidjson::StringRef(key.data(), key.size()));
+  auto it = object.FindMember(key_ref(key));
   return it == object.MemberEnd() ? nullptr : &it->value;
 }
 
@@ -184,7 +194,7 @@ Value& ensure_array(Value& object, std::string_view key, Allocator& a) {
 
 bool remove(Value& object, std::string_view key) {
   if (!object.IsObject()) return false;
-  auto it = object.FindMember(rapidjson::StringRef(key.data(), key.size()));
+  auto it = object.FindMember(key_ref(key));
   if (it == object.MemberEnd()) return false;
   object.EraseMember(it);  // keeps member order, as Go's encoder output does
   return true;

@@ -89,3 +89,22 @@ TEST(JsonGetters, FallBackOnWrongTypes) {
 
 }  // namespace
 }  // namespace kube::json
+
+namespace kube::json {
+namespace {
+
+TEST(JsonFind, KeysNeedNotBeNulTerminated) {
+  auto doc = parse(R"({"app":1,"apple":2})");
+  ASSERT_TRUE(doc.ok());
+  std::string_view text = "apple";
+  const Value* v = find(*doc, text.substr(0, 3));
+  ASSERT_NE(v, nullptr);
+  EXPECT_EQ(v->GetInt(), 1);
+  Value& root = *doc;
+  EXPECT_TRUE(remove(root, text.substr(0, 3)));
+  EXPECT_EQ(find(*doc, "app"), nullptr);
+  EXPECT_NE(find(*doc, "apple"), nullptr);
+}
+
+}  // namespace
+}  // namespace kube::json
