@@ -1,7 +1,6 @@
 #include "kube/core/yaml.h"
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
+#include <rapidjson/internal/dtoa.h>
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/exceptions.h>
 #include <yaml-cpp/mark.h>
@@ -140,6 +139,21 @@ std::optional<json::Value> to_int(std::string_view s) {
   auto d = to_double(s);
   if (!d) return std::nullopt;
   return json::Value(*d);
+}
+
+// A boolean or number as JSON writes it (doubles in RapidJSON's shortest round-trip form).
+std::string scalar_text(const json::Value& v) {
+  if (v.IsBool()) return v.GetBool() ? "true" : "false";
+  char buf[40];
+  char* end = buf;
+  if (v.IsInt64()) {
+    end = std::to_chars(buf, buf + sizeof(buf), v.GetInt64()).ptr;
+  } else if (v.IsUint64()) {
+    end = std::to_chars(buf, buf + sizeof(buf), v.GetUint64()).ptr;
+  } else {
+    end = rapidjson::internal::dtoa(v.GetDouble(), buf);
+  }
+  return std::string(buf, end);
 }
 
 // Builds JSON directly from yaml-cpp's parse events, with an explicit stack (no recursion of
@@ -379,10 +393,7 @@ class JsonBuilder : public YAML::EventHandler {
       throw ParseFailure{mark, "mapping or sequence used as a mapping key"};
     }
     if (key.IsNull()) return json::make_string("null", alloc_);
-    rapidjson::StringBuffer buffer;
-    rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
-    key.Accept(writer);
-    return json::make_string(std::string_view(buffer.GetString(), buffer.GetSize()), alloc_);
+    return json::make_string(scalar_text(key), alloc_);
   }
 
   json::Allocator& alloc_;
@@ -587,10 +598,7 @@ void append_string(std::string_view s, std::string& out) {
 }
 
 void append_number(const json::Value& v, std::string& out) {
-  rapidjson::StringBuffer buffer;
-  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
-  v.Accept(writer);
-  out.append(buffer.GetString(), buffer.GetSize());
+  out.append(scalar_text(v));
 }
 
 bool is_scalar_or_empty(const json::Value& v) {
@@ -686,6 +694,12 @@ Result<json::Document> to_json(std::string_view text) {
 
 std::string from_json(const json::Value& value) {
   std::string out;
+  if (value.IsString()) {
+    // A literal block needs indented content, which a document root cannot have.
+    append_string(json::as_string(value), out);
+    out.push_back('\n');
+    return out;
+  }
   if (is_scalar_or_empty(value)) {
     append_inline(value, 0, out);
     out.erase(0, 1);  // append_inline writes the space that follows "key:"
