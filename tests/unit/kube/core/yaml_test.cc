@@ -260,6 +260,16 @@ TEST(YamlFromJson, ScalarsAndEmptyContainersAtTopLevel) {
   EXPECT_EQ(from_json(json::Value(42)), "42\n");
 }
 
+// Found by fuzzing: a literal block cannot be a document's root (its content needs indentation).
+TEST(YamlFromJson, MultiLineRootStringRoundTrips) {
+  json::Document doc;
+  doc.SetString("<<-- - - 0x1F\nfalse");
+  std::string y = from_json(doc);
+  auto back = to_json(y);
+  ASSERT_TRUE(back.ok()) << back.error().to_string() << "\n" << y;
+  EXPECT_TRUE(json::equal(*back, doc)) << y;
+}
+
 TEST(YamlFromJson, NestedSequencesRoundTrip) {
   auto doc = json::parse(R"({"m":[[1,[2,3]],[],[{"a":[{"b":{}}]}]],"u":"\u0085x\u2028"})");
   ASSERT_TRUE(doc.ok());
