@@ -420,6 +420,12 @@ Result<std::shared_ptr<Transport>> make_cpprest_transport(const Config& config,
     if (uri.scheme() != "https" && uri.scheme() != "http") {
       return Error::parse("API server URL \"" + config.server + "\" is not http(s)");
     }
+    // cpprest resolves the host with its brackets kept, which no resolver accepts.
+    if (!uri.host().empty() && uri.host().front() == '[') {
+      return Error::parse("API server URL \"" + config.server +
+                          "\": cpprestsdk cannot connect to IPv6 address literals; use a DNS name "
+                          "(in a cluster: kubernetes.default.svc)");
+    }
   } catch (const std::exception& e) {
     return Error::parse("invalid API server URL \"" + config.server + "\": " + e.what());
   }

@@ -106,6 +106,17 @@ TEST(ClientHttp, PlainTextErrorsAndUnreachableServers) {
       << e.error().message;
 }
 
+TEST(ClientHttp, UnusableServerUrlsAreRejectedUpFront) {
+  // cpprest keeps the brackets of an IPv6 literal when resolving; failing here beats failing
+  // every request later.
+  auto v6 = Client::create(config_for("https://[fd00:10:96::1]:443"));
+  ASSERT_FALSE(v6.ok());
+  EXPECT_NE(v6.error().message.find("IPv6"), std::string::npos) << v6.error().message;
+  auto ftp = Client::create(config_for("ftp://example.com"));
+  ASSERT_FALSE(ftp.ok());
+  EXPECT_NE(ftp.error().message.find("not http(s)"), std::string::npos) << ftp.error().message;
+}
+
 TEST(ClientHttp, RetryAfterOverHttp) {
   FakeApiserver server;
   server.upsert(kConfigMaps, configmap("a"));
