@@ -83,6 +83,7 @@ void Watcher::start() {
 
 void Watcher::stop() {
   cancel_.cancel();
+  std::lock_guard lock(join_mu_);
   if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
 }
 

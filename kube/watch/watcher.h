@@ -118,6 +118,7 @@ class Watcher {
   std::string name_;
 
   CancelSource cancel_;
+  std::mutex join_mu_;  // stop() may race with itself (a shutdown hook and a destructor)
   std::thread thread_;
   std::atomic<bool> started_{false};
   std::atomic<bool> synced_{false};

@@ -436,6 +436,17 @@ TEST_F(WatcherTest, StopIsPromptWhileWatchingAndWhileBackingOff) {
   second.join();
 }
 
+TEST_F(WatcherTest, ConcurrentStopsJoinOnce) {
+  start();
+  ASSERT_TRUE(wait_for([&] { return server_.open_watches() == 1; }));
+  std::thread a([&] { watcher_->stop(); });
+  std::thread b([&] { watcher_->stop(); });
+  a.join();
+  b.join();
+  watcher_->stop();
+  EXPECT_TRUE(wait_for([&] { return server_.open_watches() == 0; }));
+}
+
 TEST_F(WatcherTest, HandlerExceptionsDoNotStopTheWatcher) {
   server_.upsert(kCollection, configmap("ns", "a"));
   Config config;
