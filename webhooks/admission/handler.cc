@@ -7,7 +7,6 @@
 #include "kube/core/json.h"
 #include "kube/core/log.h"
 #include "kube/core/strings.h"
-#include "kube/metrics/histogram.h"
 
 namespace berth::webhooks {
 namespace {
@@ -15,12 +14,6 @@ namespace {
 namespace json = kube::json;
 using kube::http::Request;
 using kube::http::Response;
-
-// Admission latency is tens of microseconds to a few milliseconds; kube-apiserver's timeout is
-// 1-30 s. 50 µs .. ~6.5 s in 18 doublings.
-std::vector<double> duration_buckets() {
-  return kube::metrics::exponential_buckets(50e-6, 2, 18);
-}
 
 bool is_json_content_type(std::string_view value) {
   if (value.empty()) return true;  // lenient: kube-apiserver always sends one
@@ -34,9 +27,6 @@ AdmissionHandler::AdmissionHandler(std::vector<Route> routes, kube::metrics::Reg
                                    DecodeOptions decode)
     : routes_(std::move(routes)),
       decode_(decode),
-      durations_(registry.histogram_vec("berth_webhook_request_duration_seconds",
-                                        "Admission HTTP requests by route and response code.",
-                                        {"route", "code"}, duration_buckets())),
       decisions_(registry.counter_vec(
           "berth_webhook_admission_decisions_total",
           "Admission decisions by webhook and result (allowed, patched, denied).",
@@ -130,14 +120,6 @@ Response AdmissionHandler::handle(const Request& request) const {
                   {"dryRun", req.dry_run}});
   }
   return Response::json(200, encode_response(review->api_version(), req.uid, answer));
-}
-
-void AdmissionHandler::observe(const Request& request, int status,
-                               std::chrono::nanoseconds elapsed) const {
-  const Route* route = find(request.path());
-  std::string code = std::to_string(status);
-  durations_.with_labels({route != nullptr ? std::string_view(route->path) : "other", code})
-      .observe(std::chrono::duration<double>(elapsed).count());
 }
 
 }  // namespace berth::webhooks

@@ -8,7 +8,6 @@
 // Status body. kube-apiserver treats any non-200 as a failed call (failurePolicy decides).
 #pragma once
 
-#include <chrono>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -28,19 +27,14 @@ struct Route {
 
 class AdmissionHandler {
  public:
-  // Registers berth_webhook_request_duration_seconds{route,code} and
-  // berth_webhook_admission_decisions_total{webhook,result} in `registry`, which must outlive
-  // the handler.
+  // Registers berth_webhook_admission_decisions_total{webhook,result} and
+  // berth_webhook_admission_warnings_total{webhook} in `registry`, which must outlive the
+  // handler. (Request durations by route and code come from kube::http_request_observer.)
   AdmissionHandler(std::vector<Route> routes, kube::metrics::Registry& registry,
                    DecodeOptions decode = {});
 
   // Thread-safe; does not block.
   kube::http::Response handle(const kube::http::Request& request) const;
-
-  // For kube::http::ServerOptions::on_response: request duration by route and HTTP code.
-  // Unknown paths are counted under route "other" so the label set stays bounded.
-  void observe(const kube::http::Request& request, int status,
-               std::chrono::nanoseconds elapsed) const;
 
   // A Kubernetes Status body for the server's own error replies (ServerOptions::error_response)
   // and the handler's 4xx/5xx answers.
@@ -53,7 +47,6 @@ class AdmissionHandler {
 
   std::vector<Route> routes_;
   DecodeOptions decode_;
-  kube::metrics::HistogramVec& durations_;
   kube::metrics::CounterVec& decisions_;
   kube::metrics::CounterVec& warnings_;
 };

@@ -2,45 +2,36 @@
 
 #include <mutex>
 
+#include "kube/core/json.h"
+
 namespace berth::webhooks {
 
-Labels labels_from_json(const kube::json::Value* labels) {
-  Labels out;
-  if (labels == nullptr || !labels->IsObject()) return out;
-  for (const auto& m : labels->GetObject()) {
-    if (m.value.IsString()) {
-      out.emplace(std::string(kube::json::as_string(m.name)),
-                  std::string(kube::json::as_string(m.value)));
-    }
-  }
-  return out;
-}
+namespace json = kube::json;
 
-std::shared_ptr<const Labels> NamespaceLabelMap::labels(std::string_view namespace_) const {
+kube::Object NamespaceLabelMap::get(std::string_view name) const {
   std::shared_lock lock(mu_);
-  auto it = entries_.find(namespace_);
-  return it == entries_.end() ? nullptr : it->second;
+  auto it = entries_.find(name);
+  return it == entries_.end() ? kube::Object() : it->second;
 }
 
-void NamespaceLabelMap::set(std::string name, Labels labels) {
-  auto value = std::make_shared<const Labels>(std::move(labels));
+void NamespaceLabelMap::set(const std::string& name, const Labels& labels) {
+  json::Document doc(rapidjson::kObjectType);
+  auto& a = doc.GetAllocator();
+  json::set_string(doc, "apiVersion", "v1", a);
+  json::set_string(doc, "kind", "Namespace", a);
+  json::Value& metadata = json::ensure_object(doc, "metadata", a);
+  json::set_string(metadata, "name", name, a);
+  json::Value& values = json::ensure_object(metadata, "labels", a);
+  for (const auto& [k, v] : labels)
+    json::set_string(values, k, v, a);
+  kube::Object object = kube::Object::adopt(std::move(doc));
   std::unique_lock lock(mu_);
-  entries_[std::move(name)] = std::move(value);
+  entries_[name] = std::move(object);
 }
 
 void NamespaceLabelMap::remove(std::string_view name) {
   std::unique_lock lock(mu_);
   if (auto it = entries_.find(name); it != entries_.end()) entries_.erase(it);
-}
-
-void NamespaceLabelMap::replace_all(NamespaceMap entries) {
-  std::unique_lock lock(mu_);
-  entries_.swap(entries);
-}
-
-std::size_t NamespaceLabelMap::size() const {
-  std::shared_lock lock(mu_);
-  return entries_.size();
 }
 
 }  // namespace berth::webhooks

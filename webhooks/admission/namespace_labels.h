@@ -1,49 +1,39 @@
-// NamespaceLabels: the labels of every namespace, as the webhooks need them for opt-in
-// (berth.dev/injection) and policy mode (berth.dev/policy-mode) decisions. AdmissionReviews do
-// not carry them, so a watch keeps this map current (server/namespace_watch.h); tests fill it
-// directly.
+// Namespace lookups for the webhooks' opt-in (berth.dev/injection) and policy mode
+// (berth.dev/policy-mode) decisions: AdmissionReviews do not carry the namespace's labels.
+// berth-webhooks answers from a Namespace informer (server/namespace_cache.h); tests use the
+// in-memory NamespaceLabelMap.
 #pragma once
 
 #include <map>
-#include <memory>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
 
-#include "kube/core/json.h"
+#include "kube/api/object.h"
 
 namespace berth::webhooks {
 
 using Labels = std::map<std::string, std::string, std::less<>>;
 
-// Labels from a metadata.labels JSON object (non-string values are skipped); {} for nullptr.
-Labels labels_from_json(const kube::json::Value* labels);
-
-// Read side, as the webhooks see it.
 class NamespaceLookup {
  public:
   virtual ~NamespaceLookup() = default;
-  // The namespace's labels, or nullptr when the namespace is not known (yet). Thread-safe.
-  virtual std::shared_ptr<const Labels> labels(std::string_view namespace_) const = 0;
+  // The Namespace (the webhooks read its metadata.labels), or a null Object when it is not
+  // known (yet). Thread-safe; must not block.
+  virtual kube::Object get(std::string_view name) const = 0;
 };
 
-// A thread-safe map namespace -> labels. Readers share the stored label sets (no copy per
-// request); a writer replaces a namespace's set or the whole map at once.
-using NamespaceMap = std::map<std::string, std::shared_ptr<const Labels>, std::less<>>;
-
+// Namespaces held in memory, set by name and labels. Thread-safe.
 class NamespaceLabelMap final : public NamespaceLookup {
  public:
-  std::shared_ptr<const Labels> labels(std::string_view namespace_) const override;
+  kube::Object get(std::string_view name) const override;
 
-  void set(std::string name, Labels labels);
+  void set(const std::string& name, const Labels& labels);
   void remove(std::string_view name);
-  // Replaces every entry (after a relist).
-  void replace_all(NamespaceMap entries);
-  std::size_t size() const;
 
  private:
   mutable std::shared_mutex mu_;
-  NamespaceMap entries_;
+  std::map<std::string, kube::Object, std::less<>> entries_;
 };
 
 }  // namespace berth::webhooks

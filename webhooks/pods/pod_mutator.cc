@@ -37,15 +37,10 @@ PodMutator::Decision PodMutator::decide(const json::Value& pod, std::string_view
     inject.reset();
   }
   if (inject == "false") return {false, "pod opted out", d.warning};
-  std::shared_ptr<const Labels> labels = namespaces_.labels(namespace_);
-  if (labels != nullptr) {
-    auto it = labels->find(kInjectionLabel);
-    if (it != labels->end() && it->second == "disabled") {
-      return {false, "namespace opted out", d.warning};
-    }
-    if (it != labels->end() && it->second == "enabled") {
-      return {true, "namespace opted in", d.warning};
-    }
+  if (kube::Object ns = namespaces_.get(namespace_)) {
+    auto injection = ns.label(kInjectionLabel);
+    if (injection == "disabled") return {false, "namespace opted out", d.warning};
+    if (injection == "enabled") return {true, "namespace opted in", d.warning};
   }
   if (inject == "true") return {true, "pod opted in", d.warning};
   if (pod_annotation(pod, kLogSidecarAnnotation) == "true" ||

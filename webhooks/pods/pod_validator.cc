@@ -220,16 +220,16 @@ AdmissionResponse PodValidator::review(const AdmissionRequest& request) const {
 
   AdmissionResponse response;
   PolicyMode mode = config_->policy.mode;
-  if (auto labels = namespaces_.labels(ns); labels != nullptr) {
-    if (auto it = labels->find(kPolicyModeLabel); it != labels->end()) {
-      if (it->second == "enforce") {
+  if (kube::Object namespace_object = namespaces_.get(ns)) {
+    if (auto label = namespace_object.label(kPolicyModeLabel)) {
+      if (*label == "enforce") {
         mode = PolicyMode::kEnforce;
-      } else if (it->second == "warn") {
+      } else if (*label == "warn") {
         mode = PolicyMode::kWarn;
       } else {
         response.warnings.push_back("berth: namespace label " + std::string(kPolicyModeLabel) +
-                                    " must be enforce or warn, got \"" + it->second + "\"; using " +
-                                    std::string(policy_mode_name(mode)));
+                                    " must be enforce or warn, got \"" + std::string(*label) +
+                                    "\"; using " + std::string(policy_mode_name(mode)));
       }
     }
   }
