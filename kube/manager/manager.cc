@@ -99,6 +99,17 @@ void Manager::add_health_checks() {
   });
 }
 
+EventRecorder& Manager::event_recorder() {
+  std::call_once(recorder_once_, [this] {
+    EventRecorderOptions o;
+    o.component = options_.name;
+    o.clock = options_.clock;
+    o.metrics = &registry_;
+    recorder_ = std::make_unique<EventRecorder>(EventSink::for_client(*client_), std::move(o));
+  });
+  return *recorder_;
+}
+
 ControllerBuilder Manager::controller(std::string name) {
   ControllerBuilder builder(
       *informers_, std::move(name),
@@ -234,7 +245,8 @@ void Manager::shut_down(bool lost) {
     drained = c->stop(left) && drained;
   }
   if (!drained) log::warn("some reconciles did not finish within the graceful shutdown timeout");
-  if (elector_) elector_->stop();  // releases the lease if still held
+  if (recorder_) recorder_->stop(std::chrono::seconds(1));  // writes need the lease still held
+  if (elector_) elector_->stop();                           // releases the lease if still held
   informers_->stop();
   if (health_) health_->stop(std::chrono::milliseconds(200));
 }

@@ -35,6 +35,7 @@
 #include "kube/config/config.h"
 #include "kube/controller/builder.h"
 #include "kube/controller/controller.h"
+#include "kube/events/event_recorder.h"
 #include "kube/health/health_server.h"
 #include "kube/leaderelection/leader_elector.h"
 #include "kube/manager/write_guard.h"
@@ -93,6 +94,9 @@ class Manager {
   metrics::Registry& metrics() { return registry_; }
   // Null without a health server.
   HealthServer* health() { return health_.get(); }
+  // Events from this process (source.component = the manager's name), written through
+  // client(); flushed when the manager stops, before the lease is released.
+  EventRecorder& event_recorder();
   const std::string& name() const { return options_.name; }
 
   // A builder whose complete() adds the controller to this manager, with the manager's
@@ -126,6 +130,8 @@ class Manager {
   std::unique_ptr<Client> election_client_;  // unguarded: the lease itself
   std::unique_ptr<SharedInformerFactory> informers_;
   std::unique_ptr<HealthServer> health_;
+  std::once_flag recorder_once_;
+  std::unique_ptr<EventRecorder> recorder_;
   std::unique_ptr<LeaderElector> elector_;
   std::atomic<LeaderElector*> elector_ptr_{nullptr};
   std::vector<metrics::Registration> metric_registrations_;

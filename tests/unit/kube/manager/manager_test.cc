@@ -47,6 +47,7 @@ class Marker : public Reconciler {
       if (updated.error().is(Reason::kCancelled)) ++refused;
       return std::move(updated).error();
     }
+    manager_.event_recorder().event(*updated, EventType::kNormal, "Marked", "seen by " + identity_);
     return ReconcileResult{};
   }
   std::atomic<int> reconciles{0};
@@ -153,6 +154,8 @@ TEST_F(ManagerTest, RunsControllersAfterCacheSyncAndStopsGracefully) {
   ASSERT_TRUE(wait_for([&] { return r->result.load() != -1; }));
   EXPECT_EQ(r->result.load(), 0) << r->message;
   EXPECT_TRUE(wait_for([&] { return server_.open_watches() == 0; }));
+  // The recorder was flushed on the way out: one Event per marked ConfigMap.
+  EXPECT_EQ(server_.snapshot("/api/v1/events").size(), 3u);
 }
 
 TEST_F(ManagerTest, CacheSyncTimeoutFailsRunAndNamesTheInformer) {
