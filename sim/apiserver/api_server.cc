@@ -95,15 +95,18 @@ kube::Result<std::unique_ptr<ApiServer>> ApiServer::start(ApiServerOptions optio
   HandlerOptions handler_options;
   state->handlers = std::make_unique<Handlers>(*state->api, *state->queue, handler_options);
   Handlers* handlers = state->handlers.get();
-  auto handler = [handlers](kube::http::Request&& r, kube::http::Responder w) {
+  kube::http::Handler handler = [handlers](kube::http::Request&& r, kube::http::Responder w) {
     handlers->serve(std::move(r), std::move(w));
   };
+  if (options.wrap_handler) handler = options.wrap_handler(std::move(handler));
   std::size_t limit = handler_options.max_body_bytes;
   auto make_options = [&](const std::string& address, bool tls) {
     kube::http::ServerOptions so;
     so.bind_address = address;
     so.io_threads = options.io_threads;
     so.max_body_bytes = limit;
+    // Thousands of mostly idle watch connections: keep the per-connection buffer small.
+    so.read_buffer_bytes = 16 * 1024;
     so.name = tls ? "sim-https" : "sim-http";
     // Watches are long-lived and mostly idle; the apiserver keeps them open for their timeout.
     so.idle_timeout = std::chrono::hours(2);

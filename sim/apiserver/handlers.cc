@@ -7,6 +7,7 @@
 #include "kube/core/yaml.h"
 #include "sim/apiserver/continue_token.h"
 #include "sim/apiserver/discovery.h"
+#include "sim/apiserver/protobuf.h"
 
 namespace berth::sim {
 
@@ -626,7 +627,9 @@ ApiResult<json::Document> decode_body(const http::Request& request, const Resour
     }
     return std::move(doc).value();
   }
-  (void)r;
+  if (type == "application/vnd.kubernetes.protobuf" && protobuf_decodable(r.kind)) {
+    return decode_protobuf(body);
+  }
   return errors::unsupported_media_type(std::string(kBodyFormats));
 }
 

@@ -208,8 +208,10 @@ class ObjectApi {
   ApiResult<WriteResult> apply_patch(const ResourcePtr& resource, std::string_view namespace_,
                                      std::string_view name, std::string_view subresource,
                                      std::string_view body, const PatchOptions& options);
-  ApiResult<DeleteResult> finish_delete(const ResourcePtr& resource, const kube::Object& current,
-                                        std::vector<std::string> warnings);
+  // Removes `current` from storage; nullopt when it changed meanwhile (the caller retries).
+  ApiResult<std::optional<DeleteResult>> finish_delete(const ResourcePtr& resource,
+                                                       const kube::Object& current,
+                                                       std::vector<std::string> warnings);
   ApiStatus run_admit(AdmissionRequest& request) const;
   ApiStatus run_validate(const AdmissionRequest& request) const;
   void fire(const CommitEvent& event) const;

@@ -30,9 +30,9 @@ bool add_finalizer(Value& meta, std::string_view finalizer, json::Allocator& a) 
 
 }  // namespace
 
-ApiResult<DeleteResult> ObjectApi::finish_delete(const ResourcePtr& resource,
-                                                 const kube::Object& current,
-                                                 std::vector<std::string> warnings) {
+ApiResult<std::optional<DeleteResult>> ObjectApi::finish_delete(const ResourcePtr& resource,
+                                                                const kube::Object& current,
+                                                                std::vector<std::string> warnings) {
   const ResourceInfo& r = *resource;
   Store::Commit commit =
       store_.remove(r.storage_table, storage_key(r, current.namespace_(), current.name()),
@@ -40,14 +40,10 @@ ApiResult<DeleteResult> ObjectApi::finish_delete(const ResourcePtr& resource,
   if (commit.status == Store::Status::kNotFound) {
     return errors::not_found(r.group_resource(), current.name());
   }
-  if (commit.status == Store::Status::kConflict) {
-    // The caller retries with the new state.
-    ApiError e = errors::conflict_modified(r.group_resource(), current.name());
-    e.code = 0;
-    return e;
-  }
+  if (commit.status == Store::Status::kConflict) return std::optional<DeleteResult>();
   fire({resource, EventType::kDeleted, commit.object, current});
-  return DeleteResult{served(r, commit.object), true, std::move(warnings)};
+  return std::optional<DeleteResult>(
+      DeleteResult{served(r, commit.object), true, std::move(warnings)});
 }
 
 ApiResult<DeleteResult> ObjectApi::remove(const ResourcePtr& resource, std::string_view namespace_,
@@ -112,9 +108,9 @@ ApiResult<DeleteResult> ObjectApi::remove(const ResourcePtr& resource, std::stri
     } else {
       delay = r.strategy->delay_delete(doc, a);
       if (!grace && add.empty() && !has_finalizers && !delay) {
-        auto done = finish_delete(resource, current, std::move(warnings));
-        if (!done.ok() && done.error().code == 0) continue;
-        return done;
+        KUBE_ASSIGN_OR_RETURN(auto done, finish_delete(resource, current, std::move(warnings)));
+        if (!done) continue;
+        return std::move(*done);
       }
       std::int64_t g = grace.value_or(0);
       json::set_string(
@@ -136,9 +132,10 @@ ApiResult<DeleteResult> ObjectApi::remove(const ResourcePtr& resource, std::stri
       fire({resource, EventType::kModified, commit.object, current});
       std::int64_t g = json::get_int(*commit.object.metadata(), "deletionGracePeriodSeconds", -1);
       if (!finalizers_left && !delay && g == 0) {
-        auto done = finish_delete(resource, commit.object, std::move(warnings));
-        if (!done.ok() && done.error().code == 0) continue;
-        return done;
+        KUBE_ASSIGN_OR_RETURN(auto done,
+                              finish_delete(resource, commit.object, std::move(warnings)));
+        if (!done) continue;
+        return std::move(*done);
       }
       return DeleteResult{served(r, commit.object), false, std::move(warnings)};
     }

@@ -57,6 +57,15 @@ SnapshotPtr Store::list(const std::string& table, const std::string& prefix) con
   return snap;
 }
 
+std::int64_t Store::compact() {
+  std::lock_guard<std::mutex> lock(mu_);
+  // A revision with no event: even a watcher that has seen every event is now behind.
+  ++rv_;
+  hub_.compact(rv_);
+  snapshots_.clear();
+  return rv_;
+}
+
 SnapshotPtr Store::cached(const std::string& table, const std::string& prefix,
                           std::int64_t rv) const {
   for (auto it = snapshots_.begin(); it != snapshots_.end(); ++it) {

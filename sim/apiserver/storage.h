@@ -79,6 +79,12 @@ class Store {
   std::vector<std::string> tables() const;
   std::size_t size(const std::string& table) const;
 
+  // Expires every resourceVersion issued so far, as an etcd compaction at a fresh revision (or
+  // an apiserver restart that loses its watch cache) does: objects stay, but watches, continue
+  // tokens and exact-version lists from older versions get 410 Expired, and open watches end
+  // so that their clients resume into that 410. Returns the new revision. (Fault injection.)
+  std::int64_t compact();
+
  private:
   struct Entry {
     kube::Object object;

@@ -92,6 +92,17 @@ void WatchHub::subscribe(Subscriber subscriber) {
   subscribers_.push_back(std::move(subscriber));
 }
 
+void WatchHub::compact(std::int64_t rv) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (rv <= compacted_rv_) return;
+    while (!ring_.empty() && ring_.front()->rv <= rv)
+      ring_.pop_front();
+    compacted_rv_ = rv;
+  }
+  cv_.notify_one();
+}
+
 std::int64_t WatchHub::compacted_rv() const {
   std::lock_guard<std::mutex> lock(mu_);
   return compacted_rv_;
@@ -215,7 +226,8 @@ void WatchHub::run() {
       }
     }
     cv_.wait_until(lock, wake, [&] {
-      return stopping_ || published_rv_ > dispatched_rv_ || !pending_.empty();
+      return stopping_ || published_rv_ > dispatched_rv_ || compacted_rv_ > dispatched_rv_ ||
+             !pending_.empty();
     });
     if (stopping_) return;
 

@@ -107,6 +107,11 @@ class WatchHub {
   std::int64_t table_rv(const std::string& table) const;
   std::size_t watcher_count() const;
 
+  // Drops the history up to and including `rv` (which may be past the last published event):
+  // watches from older versions get 410, and open watches behind it are ended. Store::compact
+  // calls this under its lock.
+  void compact(std::int64_t rv);
+
   // Ends every stream and stops the dispatcher. Idempotent.
   void stop();
 
