@@ -199,7 +199,7 @@ CertManager::Injection CertManager::inject_ca_bundle(const std::string& bundle) 
 
 kube::Result<CertManager::Step> CertManager::reconcile_once() {
   const CertificateSettings& settings = options_.certificates;
-  const auto now = options_.now();
+  const auto now = std::chrono::system_clock::now();
   kube::Object secret;
   CertMaterial material;
   auto got = client_.get(kube::resources::kSecrets, settings.namespace_, options_.secret_name);

@@ -21,7 +21,6 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -42,8 +41,6 @@ struct CertManagerOptions {
   std::vector<std::string> webhook_configurations = {"berth-webhooks"};
   CertificateSettings certificates{};  // namespace_ is also the Secret's namespace
   std::chrono::milliseconds resync{std::chrono::minutes(1)};
-  // Wall-clock time for validity decisions; tests move it forward.
-  std::function<std::chrono::system_clock::time_point()> now = std::chrono::system_clock::now;
   // Optional: berth_webhook_certificate_* metrics.
   kube::metrics::Registry* registry = nullptr;
 };
