@@ -1,6 +1,9 @@
 #include "webhooks/admission/json_patch.h"
 
+#include <algorithm>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "kube/patch/patch.h"
 
@@ -100,6 +103,38 @@ json::Document minimal_json_patch(const json::Value& from, const json::Value& to
   std::string path;
   Differ(out).diff(from, to, path);
   return out;
+}
+
+bool has_duplicate_members(const json::Value& value) {
+  if (value.IsArray()) {
+    for (const auto& v : value.GetArray()) {
+      if (has_duplicate_members(v)) return true;
+    }
+    return false;
+  }
+  if (!value.IsObject()) return false;
+  const auto begin = value.MemberBegin();
+  const auto end = value.MemberEnd();
+  const auto count = static_cast<std::size_t>(end - begin);
+  if (count <= 16) {
+    // Kubernetes objects are mostly small maps: pairwise is cheaper than sorting.
+    for (auto a = begin; a != end; ++a) {
+      for (auto b = a + 1; b != end; ++b) {
+        if (a->name == b->name) return true;
+      }
+    }
+  } else {
+    std::vector<std::string_view> names;
+    names.reserve(count);
+    for (auto m = begin; m != end; ++m)
+      names.push_back(json::as_string(m->name));
+    std::sort(names.begin(), names.end());
+    if (std::adjacent_find(names.begin(), names.end()) != names.end()) return true;
+  }
+  for (auto m = begin; m != end; ++m) {
+    if (has_duplicate_members(m->value)) return true;
+  }
+  return false;
 }
 
 }  // namespace berth::webhooks

@@ -15,4 +15,9 @@ namespace berth::webhooks {
 // applies to the original object.
 kube::json::Document minimal_json_patch(const kube::json::Value& from, const kube::json::Value& to);
 
+// True when some object in `value` repeats a member name. JSON leaves such documents without a
+// meaning (Go's decoder keeps the last, RapidJSON's lookups find the first), so no patch
+// computed for one can be trusted; kube-apiserver never sends them.
+bool has_duplicate_members(const kube::json::Value& value);
+
 }  // namespace berth::webhooks

@@ -71,6 +71,11 @@ AdmissionResponse PodMutator::review(const AdmissionRequest& request) const {
   }
 
   Decision decision = decide(original, ns);
+  if (decision.inject && has_duplicate_members(original)) {
+    return AdmissionResponse::deny(400, "BadRequest",
+                                   "pod has an object with a repeated member name; kube-apiserver "
+                                   "never sends one, so this review was not produced by it");
+  }
   AdmissionResponse response;
   if (!decision.warning.empty()) response.warnings.push_back(decision.warning);
   if (!decision.inject) return response;

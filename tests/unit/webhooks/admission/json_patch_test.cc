@@ -75,5 +75,18 @@ TEST(MinimalPatch, TouchesOnlyWhatChanged) {
   EXPECT_TRUE(json::equal(testing::apply_patch(*from, ours), *to));
 }
 
+TEST(DuplicateMembers, AreFoundAtAnyDepth) {
+  for (const char* ok : {R"({"a":1,"b":{"a":2}})", R"([{"a":1},{"a":1}])", "{}", "7"}) {
+    EXPECT_FALSE(has_duplicate_members(*json::parse(ok))) << ok;
+  }
+  std::string big = "{";
+  for (int i = 0; i < 40; ++i)
+    big += (i ? "," : "") + ("\"k" + std::to_string(i) + "\":1");
+  EXPECT_FALSE(has_duplicate_members(*json::parse(big + "}")));
+  EXPECT_TRUE(has_duplicate_members(*json::parse(big + R"(,"k7":2})")));
+  EXPECT_TRUE(has_duplicate_members(*json::parse(R"({"a":1,"a":1})")));
+  EXPECT_TRUE(has_duplicate_members(*json::parse(R"({"s":{"c":[{"name":"x","name":"y"}]}})")));
+}
+
 }  // namespace
 }  // namespace berth::webhooks

@@ -177,6 +177,16 @@ TEST_F(PodMutatorTest, NonPodObjectIsDeniedWithAClearReason) {
   EXPECT_NE(deploy.status_message.find("received a apps/Deployment"), std::string::npos);
 }
 
+TEST_F(PodMutatorTest, DuplicateMemberNamesAreDenied) {
+  std::string p = pod(kLogSidecar, R"({"name":"app","image":"nginx:1","name":"x"})");
+  AdmissionResponse r = mutate(p);
+  EXPECT_FALSE(r.allowed);
+  EXPECT_EQ(r.status_code, 400);
+  EXPECT_NE(r.status_message.find("repeated member name"), std::string::npos);
+  EXPECT_TRUE(mutate(pod("", R"({"name":"app","image":"nginx:1","name":"x"})")).allowed)
+      << "a pod Berth does not mutate is not judged";
+}
+
 TEST_F(PodMutatorTest, PodWithoutContainersIsDenied) {
   AdmissionResponse r = mutate(R"({"kind":"Pod","metadata":{},"spec":{}})");
   EXPECT_FALSE(r.allowed);
