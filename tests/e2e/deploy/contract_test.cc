@@ -48,6 +48,9 @@ TEST_F(DeployTree, BerthExtenderServesTheVerbsBerthSchedulerCalls) {
   auto config = extender::parse_config(mounted_config(objects(), *extender, *c, *path), *path);
   ASSERT_TRUE(config.ok()) << config.error().message;
   EXPECT_FALSE(config->bind_enabled) << "berth-scheduler has no bindVerb";
+  // berth-scheduler's profile disables the in-tree plugin: the extender is the only one left.
+  EXPECT_TRUE(config->inter_pod_affinity.enabled);
+  EXPECT_GT(config->inter_pod_affinity.weight, 0);
 
   const json::Value* k = container_running(*scheduler, "kube-scheduler");
   ASSERT_NE(k, nullptr);
