@@ -1,4 +1,5 @@
 // berth-webhooks: Berth's admission webhooks over HTTPS (see webhooks/README.md).
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -180,12 +181,29 @@ void resolve_native_sidecars(LogSidecarConfig& config, kube::Client& client) {
        {"native", config.native}});
 }
 
-// Sleeps in small steps until `ready` or the token fires; false when cancelled.
-bool wait_until(const kube::CancelToken& token, const std::function<bool()>& ready) {
-  while (!ready()) {
-    if (!token.sleep_for(kube::Clock::real(), std::chrono::milliseconds(100))) return false;
+// Blocks until SIGTERM/SIGINT.
+void wait_for_signal(const kube::CancelToken& token) {
+  while (token.sleep_for(kube::Clock::real(), std::chrono::hours(24))) {
   }
-  return true;
+}
+
+// The first certificate pass, retried with backoff while the API is unreachable. A Secret that
+// is not Berth's (kInvalid) will not fix itself: that ends the process with its message.
+bool first_reconcile(CertManager& certs, const kube::CancelToken& token) {
+  std::chrono::milliseconds backoff(500);
+  while (true) {
+    auto status = certs.reconcile();
+    if (status.ok()) return true;
+    if (status.error().is_invalid()) {
+      std::fprintf(stderr, "berth-webhooks: %s\n", status.error().message.c_str());
+      std::exit(1);
+    }
+    kube::log::warn("cannot set up serving certificates yet; retrying",
+                    {{"error", status.error().to_string()},
+                     {"retryIn", std::to_string(backoff.count()) + "ms"}});
+    if (!token.sleep_for(kube::Clock::real(), backoff)) return false;
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(30'000));
+  }
 }
 
 }  // namespace
@@ -238,8 +256,8 @@ int main(int argc, char** argv) {
     options.certificates.namespace_ = flags.namespace_;
     options.registry = &registry;
     certs = std::make_unique<CertManager>(**client, std::move(options));
+    if (!first_reconcile(*certs, signals->token())) return 0;
     certs->start();
-    if (!wait_until(signals->token(), [&] { return certs->ready(); })) return 0;
     CertManager* manager = certs.get();
     tls->provider = [manager] { return manager->serving_pair(); };
   }
@@ -281,7 +299,7 @@ int main(int argc, char** argv) {
                    {"metrics", health != nullptr ? health->url() : std::string("off")},
                    {"certificates", certs != nullptr ? "managed" : "files"}});
 
-  (void)wait_until(signals->token(), [] { return false; });
+  wait_for_signal(signals->token());
   kube::log::info("shutting down", {{"delay", std::to_string(flags.shutdown_delay_seconds) + "s"}});
   if (health != nullptr) health->mark_shutting_down();
   // Endpoints take a moment to drop this pod; keep answering what still arrives.

@@ -51,6 +51,10 @@ std::unique_ptr<kube::Client> WebhooksSim::new_client() const {
   return std::move(client).value();
 }
 
+std::string WebhooksSim::kubeconfig() const {
+  return sim_->kubeconfig(sim_->url());
+}
+
 void WebhooksSim::create_configurations(const std::string& name) {
   auto mutating = json::parse(
       R"({"apiVersion":"admissionregistration.k8s.io/v1","kind":"MutatingWebhookConfiguration",)"

@@ -21,6 +21,9 @@ class WebhooksSim {
   // A second client, as another replica would have.
   std::unique_ptr<kube::Client> new_client() const;
 
+  // A kubeconfig (YAML) that reaches the sim, for processes.
+  std::string kubeconfig() const;
+
   // POSTs the configurations again under another name (for tests that need several).
   void create_configurations(const std::string& name);
   // The Object, or a null one when absent.
