@@ -76,6 +76,7 @@ struct KindRules {
   FieldErrors (*validate)(const Value&) = nullptr;
   NameRule rule = NameRule::kSubdomain;
   std::vector<std::pair<std::string, std::string>> string_maps{};  // field, Go element type
+  bool create_on_update = false;  // PUT of a missing object creates it
 };
 
 class RulesStrategy : public Strategy {
@@ -101,6 +102,12 @@ class RulesStrategy : public Strategy {
     return rules_.validate != nullptr ? rules_.validate(object) : FieldErrors{};
   }
   NameRule name_rule() const override { return rules_.rule; }
+  bool allow_create_on_update() const override { return rules_.create_on_update; }
+  void canonicalize(Value& object, Allocator& a) const override {
+    canonicalize_builtin(object, a);
+    for (const auto& [field, elem] : rules_.string_maps)
+      sort_map(object, field, a);
+  }
 
  private:
   std::string kind_;
@@ -143,6 +150,27 @@ class PodStrategy : public Strategy {
   FieldErrors validate(const Value& object) const override { return validation::pod(object); }
   FieldErrors validate_update(const Value& object, const Value& old) const override {
     return validation::pod_update(object, old);
+  }
+  void canonicalize(Value& object, Allocator& a) const override {
+    canonicalize_builtin(object, a);
+    if (Value* spec = json::find(object, "spec")) {
+      defaults::order_pod_spec(*spec, a);
+      sort_map(*spec, "nodeSelector", a);
+    }
+    if (Value* status = json::find(object, "status")) {
+      defaults::order_pod_status(*status, a);
+      for (const char* list :
+           {"initContainerStatuses", "containerStatuses", "ephemeralContainerStatuses"}) {
+        Value* statuses = json::find(*status, list);
+        if (statuses == nullptr || !statuses->IsArray()) continue;
+        for (auto& cs : statuses->GetArray()) {
+          order_keys(cs,
+                     {"name", "state", "lastState", "ready", "restartCount", "image", "imageID",
+                      "containerID", "started"},
+                     a);
+        }
+      }
+    }
   }
   std::string field_value(const Value& object, std::string_view label) const override {
     if (label == "spec.hostNetwork") {
@@ -343,6 +371,7 @@ class EventsV1Strategy : public Strategy {
     };
     json::set_string(out, "kind", "Event", a);
     json::set_string(out, "apiVersion", "events.k8s.io/v1", a);
+    if (Value* ref = json::find(object, "involvedObject")) defaults::object_reference(*ref, a);
     move("metadata", "metadata", true);
     if (json::find(object, "eventTime") == nullptr) {
       json::set(out, "eventTime", Value(rapidjson::kNullType), a);
@@ -402,6 +431,10 @@ class ServiceStrategy : public Strategy {
     defaults::order_service_spec(*spec, a);
   }
   FieldErrors validate(const Value& object) const override { return validation::service(object); }
+  void canonicalize(Value& object, Allocator& a) const override {
+    canonicalize_builtin(object, a);
+    if (Value* spec = json::find(object, "spec")) sort_map(*spec, "selector", a);
+  }
   FieldErrors validate_update(const Value& object, const Value& old) const override {
     FieldErrors errs = validation::service(object);
     std::string_view ip = json::get_string(*json::find(object, "spec"), "clusterIP");
@@ -457,6 +490,7 @@ struct Def {
   bool return_deleted = false;
   std::vector<std::string> verbs = kAllVerbs;
   std::string table{};
+  bool virtual_only = false;  // POST-only kinds answered without storage
 };
 
 void add(Registry& registry, Def d) {
@@ -476,6 +510,7 @@ void add(Registry& registry, Def d) {
   r.return_deleted_object = d.return_deleted;
   r.strategy = d.strategy ? d.strategy : std::make_shared<GenericStrategy>();
   r.storage_table = d.table;
+  r.virtual_only = d.virtual_only;
   if (d.scale) r.scale = ScaleInfo{".spec.replicas", ".status.replicas", "", true};
   // Only kinds stored and watchable have a storage version.
   if (r.allows("watch")) {
@@ -534,7 +569,7 @@ void register_builtins(Registry& registry) {
                  .plural = "bindings",
                  .kind = "Binding",
                  .verbs = create_only,
-                 .table = "/bindings"});
+                 .virtual_only = true});
   add(registry, {.group = "",
                  .version = "v1",
                  .plural = "componentstatuses",
@@ -555,14 +590,15 @@ void register_builtins(Registry& registry) {
                  .version = "v1",
                  .plural = "endpoints",
                  .kind = "Endpoints",
-                 .short_names = {"ep"}});
+                 .short_names = {"ep"},
+                 .strategy = rules("Endpoints", {.create_on_update = true})});
   add(registry,
       {.group = "",
        .version = "v1",
        .plural = "events",
        .kind = "Event",
        .short_names = {"ev"},
-       .strategy = rules("Event", {.defaults = defaults::core_event}),
+       .strategy = rules("Event", {.defaults = defaults::core_event, .create_on_update = true}),
        .field_labels = {"involvedObject.kind", "involvedObject.namespace", "involvedObject.name",
                         "involvedObject.uid", "involvedObject.apiVersion",
                         "involvedObject.resourceVersion", "involvedObject.fieldPath", "reason",
@@ -760,7 +796,8 @@ void register_builtins(Registry& registry) {
                  .plural = "tokenreviews",
                  .kind = "TokenReview",
                  .namespaced = false,
-                 .verbs = create_only});
+                 .verbs = create_only,
+                 .virtual_only = true});
   for (auto [plural, kind, ns] :
        {std::tuple{"localsubjectaccessreviews", "LocalSubjectAccessReview", true},
         std::tuple{"selfsubjectaccessreviews", "SelfSubjectAccessReview", false},
@@ -771,7 +808,8 @@ void register_builtins(Registry& registry) {
                    .plural = plural,
                    .kind = kind,
                    .namespaced = ns,
-                   .verbs = create_only});
+                   .verbs = create_only,
+                   .virtual_only = true});
   }
   for (auto version : {"v2", "v1"}) {
     add(registry, {.group = "autoscaling",
@@ -936,8 +974,11 @@ void register_builtins(Registry& registry) {
                                                      .validate = validation::priority_class,
                                                      .rule = NameRule::kSubdomain}),
                  .generation = true});
-  add(registry,
-      {.group = "coordination.k8s.io", .version = "v1", .plural = "leases", .kind = "Lease"});
+  add(registry, {.group = "coordination.k8s.io",
+                 .version = "v1",
+                 .plural = "leases",
+                 .kind = "Lease",
+                 .strategy = rules("Lease", {.create_on_update = true})});
   add(registry, {.group = "node.k8s.io",
                  .version = "v1",
                  .plural = "runtimeclasses",

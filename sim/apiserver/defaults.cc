@@ -1,7 +1,9 @@
 #include "sim/apiserver/defaults.h"
 
+#include <algorithm>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "kube/core/strings.h"
 #include "sim/apiserver/meta.h"
@@ -111,6 +113,20 @@ void volume(Value& v, Allocator& a) {
 void rolling_percent(Value& ru, Allocator& a) {
   if (absent(ru, "maxUnavailable")) json::set_string(ru, "maxUnavailable", "25%", a);
   if (absent(ru, "maxSurge")) json::set_string(ru, "maxSurge", "25%", a);
+}
+
+// Go marshals maps with sorted keys.
+void sort_keys_shallow(Value& map, Allocator& a) {
+  std::vector<Value::Member*> members;
+  for (auto& m : map.GetObject())
+    members.push_back(&m);
+  std::sort(members.begin(), members.end(), [](const Value::Member* x, const Value::Member* y) {
+    return json::as_string(x->name) < json::as_string(y->name);
+  });
+  Value out(rapidjson::kObjectType);
+  for (auto* m : members)
+    out.AddMember(m->name, m->value, a);
+  map = std::move(out);
 }
 
 void template_at(Value& object, Allocator& a) {
@@ -434,12 +450,97 @@ void persistent_volume(Value& object, Allocator& a) {
   default_string(*spec, "persistentVolumeReclaimPolicy", "Retain", a);
   default_string(*spec, "volumeMode", "Filesystem", a);
   if (Value* hp = object_at(*spec, "hostPath")) default_string(*hp, "type", "", a);
+  // capacity, then the inlined volume source (hostPath, csi, ...), then the rest in Go order.
+  order_keys(*spec, {"capacity"}, a);
+  for (std::string_view key : {"accessModes", "claimRef", "persistentVolumeReclaimPolicy",
+                               "storageClassName", "mountOptions", "volumeMode", "nodeAffinity"}) {
+    if (Value* v = json::find(*spec, key)) {
+      Value moved = std::move(*v);
+      json::remove(*spec, key);
+      spec->AddMember(json::make_string(key, a), std::move(moved), a);
+    }
+  }
 }
 
 void persistent_volume_claim(Value& object, Allocator& a) {
   Value* spec = object_at(object, "spec");
   if (spec == nullptr) return;
   default_string(*spec, "volumeMode", "Filesystem", a);
+  order_keys(*spec,
+             {"accessModes", "selector", "resources", "volumeName", "storageClassName",
+              "volumeMode", "dataSource", "dataSourceRef"},
+             a);
+}
+
+void object_reference(Value& ref, Allocator& a) {
+  order_keys(ref,
+             {"kind", "namespace", "name", "uid", "apiVersion", "resourceVersion", "fieldPath"}, a);
+}
+
+void json_schema_props(Value& schema, Allocator& a) {
+  if (!schema.IsObject()) return;
+  for (std::string_view nested : {"properties", "patternProperties", "definitions"}) {
+    if (Value* map = object_at(schema, nested)) {
+      sort_keys_shallow(*map, a);
+      for (auto& m : map->GetObject())
+        json_schema_props(m.value, a);
+    }
+  }
+  for (std::string_view child : {"items", "additionalProperties", "not", "additionalItems"}) {
+    if (Value* c = object_at(schema, child)) json_schema_props(*c, a);
+  }
+  for (std::string_view list : {"allOf", "oneOf", "anyOf"}) {
+    if (Value* l = array_at(schema, list)) {
+      for (auto& c : l->GetArray())
+        json_schema_props(c, a);
+    }
+  }
+  order_keys(schema,
+             {"id",
+              "$schema",
+              "$ref",
+              "description",
+              "type",
+              "format",
+              "title",
+              "default",
+              "maximum",
+              "exclusiveMaximum",
+              "minimum",
+              "exclusiveMinimum",
+              "maxLength",
+              "minLength",
+              "pattern",
+              "maxItems",
+              "minItems",
+              "uniqueItems",
+              "multipleOf",
+              "enum",
+              "maxProperties",
+              "minProperties",
+              "required",
+              "items",
+              "allOf",
+              "oneOf",
+              "anyOf",
+              "not",
+              "properties",
+              "additionalProperties",
+              "patternProperties",
+              "dependencies",
+              "additionalItems",
+              "definitions",
+              "externalDocs",
+              "example",
+              "nullable",
+              "x-kubernetes-preserve-unknown-fields",
+              "x-kubernetes-embedded-resource",
+              "x-kubernetes-int-or-string",
+              "x-kubernetes-list-map-keys",
+              "x-kubernetes-list-type",
+              "x-kubernetes-map-type",
+              "x-kubernetes-validations"},
+             a);
 }
 
 void storage_class(Value& object, Allocator& a) {
@@ -506,7 +607,7 @@ void custom_resource_definition(Value& object, Allocator& a) {
     for (auto& v : versions->GetArray()) {
       if (!v.IsObject()) continue;
       if (Value* schema = object_at(v, "schema")) {
-        if (Value* s = object_at(*schema, "openAPIV3Schema")) sort_keys(*s, a);
+        if (Value* s = object_at(*schema, "openAPIV3Schema")) json_schema_props(*s, a);
       }
       order_keys(v,
                  {"name", "served", "storage", "deprecated", "deprecationWarning", "schema",
@@ -517,6 +618,8 @@ void custom_resource_definition(Value& object, Allocator& a) {
 }
 
 void core_event(Value& object, Allocator& a) {
+  if (Value* ref = object_at(object, "involvedObject")) object_reference(*ref, a);
+  if (Value* ref = object_at(object, "related")) object_reference(*ref, a);
   if (absent(object, "eventTime")) json::set(object, "eventTime", Value(rapidjson::kNullType), a);
   if (json::find(object, "firstTimestamp") == nullptr) {
     json::set(object, "firstTimestamp", Value(rapidjson::kNullType), a);

@@ -38,6 +38,11 @@ void core_event(Value& object, Allocator& a);
 void network_policy(Value& object, Allocator& a);
 void endpoint_slice(Value& object, Allocator& a);
 
+// Go field order of a core/v1 ObjectReference (involvedObject, regarding).
+void object_reference(Value& ref, Allocator& a);
+// Go field order of an apiextensions JSONSchemaProps, recursively (properties sorted by name).
+void json_schema_props(Value& schema, Allocator& a);
+
 // Go struct field order for the structs whose keys defaulting and admission append.
 void order_pod_spec(Value& spec, Allocator& a);
 void order_pod_status(Value& status, Allocator& a);

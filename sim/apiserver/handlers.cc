@@ -697,10 +697,6 @@ ApiResult<DeleteOptions> delete_options(const http::Request& request, json::Docu
 }  // namespace
 
 void Handlers::handle_write(std::shared_ptr<Call> call) {
-  run_write(std::move(call));
-}
-
-void Handlers::run_write(std::shared_ptr<Call> call) {
   const ResourceInfo& r = *call->resource;
   const RequestInfo& info = call->info;
   const http::Request& req = call->request;

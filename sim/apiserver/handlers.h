@@ -49,7 +49,6 @@ class Handlers {
   void handle_list(std::shared_ptr<Call> call);
   void handle_watch(std::shared_ptr<Call> call);
   void handle_write(std::shared_ptr<Call> call);
-  void run_write(std::shared_ptr<Call> call);
   void reply(Call& call, int status, std::string body,
              const std::vector<std::string>& warnings = {});
   void fail(Call& call, const ApiError& error);

@@ -318,6 +318,8 @@ void order_keys(json::Value& object, std::initializer_list<std::string_view> key
 }
 
 void order_object_meta(json::Value& metadata, json::Allocator& a) {
+  sort_map(metadata, "labels", a);
+  sort_map(metadata, "annotations", a);
   order_keys(metadata,
              {"name", "generateName", "namespace", "selfLink", "uid", "resourceVersion",
               "generation", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds",
@@ -325,11 +327,33 @@ void order_object_meta(json::Value& metadata, json::Allocator& a) {
              a);
 }
 
+void sort_map(json::Value& parent, std::string_view key, json::Allocator& a) {
+  json::Value* map = json::find(parent, key);
+  if (map == nullptr || !map->IsObject()) return;
+  std::vector<json::Value::Member*> members;
+  for (auto& m : map->GetObject())
+    members.push_back(&m);
+  if (std::is_sorted(members.begin(), members.end(), [](const auto* x, const auto* y) {
+        return json::as_string(x->name) < json::as_string(y->name);
+      })) {
+    return;
+  }
+  std::sort(members.begin(), members.end(), [](const auto* x, const auto* y) {
+    return json::as_string(x->name) < json::as_string(y->name);
+  });
+  json::Value out(rapidjson::kObjectType);
+  for (auto* m : members)
+    out.AddMember(m->name, m->value, a);
+  *map = std::move(out);
+}
+
 void canonicalize_builtin(json::Value& object, json::Allocator& a) {
   if (!object.IsObject()) return;
   order_keys(object, {"kind", "apiVersion", "metadata"}, a);
   if (json::Value* meta = json::find(object, "metadata"); meta != nullptr && meta->IsObject()) {
     order_object_meta(*meta, a);
+    sort_map(*meta, "labels", a);
+    sort_map(*meta, "annotations", a);
   }
   // status goes last, as every built-in struct declares it after spec.
   if (json::Value* status = json::find(object, "status"); status != nullptr) {

@@ -43,6 +43,8 @@ std::optional<std::string> metadata_type_error(const kube::json::Value& object);
 void canonicalize_builtin(kube::json::Value& object, kube::json::Allocator& a);
 // Reorders an ObjectMeta's keys into the apiserver's field order.
 void order_object_meta(kube::json::Value& metadata, kube::json::Allocator& a);
+// Sorts the keys of the object at parent[key] (Go writes map[string]... sorted), if any.
+void sort_map(kube::json::Value& parent, std::string_view key, kube::json::Allocator& a);
 // Sorts object keys recursively, as custom resources (unstructured JSON) are written.
 void sort_keys(kube::json::Value& value, kube::json::Allocator& a);
 // Moves `keys` (those present) to the front of `object`, in that order.

@@ -566,7 +566,7 @@ ApiResult<WriteResult> ObjectApi::create(const ResourcePtr& resource, std::strin
   if (r.custom) {
     sort_keys(body, a);
   } else {
-    canonicalize_builtin(body, a);
+    r.strategy->canonicalize(body, a);
   }
   if (options.dry_run) {
     result.object = kube::Object::adopt(std::move(body));
@@ -740,7 +740,7 @@ ApiResult<WriteResult> ObjectApi::update_once(const ResourcePtr& resource,
   if (r.custom) {
     sort_keys(desired, a);
   } else {
-    canonicalize_builtin(desired, a);
+    r.strategy->canonicalize(desired, a);
   }
   if (same_object(desired, old)) {
     result.object = old_served;

@@ -4,6 +4,7 @@
 
 #include "kube/core/strings.h"
 #include "kube/core/time.h"
+#include "sim/apiserver/meta.h"
 #include "sim/apiserver/object_api.h"
 #include "sim/apiserver/strategy.h"
 
@@ -121,6 +122,7 @@ ApiResult<DeleteResult> ObjectApi::remove(const ResourcePtr& resource, std::stri
         add_finalizer(m, f, a);
     }
     {
+      order_object_meta(m, a);
       const Value* now_fin = json::find(m, "finalizers");
       bool finalizers_left = now_fin != nullptr && now_fin->IsArray() && !now_fin->Empty();
       if (!finalizers_left && json::find(m, "finalizers") != nullptr) json::remove(m, "finalizers");

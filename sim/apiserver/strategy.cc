@@ -1,6 +1,7 @@
 #include "sim/apiserver/strategy.h"
 
 #include "kube/core/strings.h"
+#include "sim/apiserver/meta.h"
 
 namespace berth::sim {
 
@@ -24,6 +25,10 @@ FieldErrors Strategy::validate(const json::Value&) const {
 
 FieldErrors Strategy::validate_update(const json::Value& object, const json::Value&) const {
   return validate(object);
+}
+
+void Strategy::canonicalize(json::Value& object, json::Allocator& a) const {
+  canonicalize_builtin(object, a);
 }
 
 std::vector<std::string> Strategy::prune_unknown_fields(json::Value&) const {

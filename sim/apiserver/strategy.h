@@ -44,6 +44,10 @@ class Strategy {
   virtual FieldErrors validate_update(const kube::json::Value& object,
                                       const kube::json::Value& old) const;
 
+  // Puts keys into the order the apiserver writes them (Go struct order, sorted maps); runs last
+  // on every write of a built-in kind.
+  virtual void canonicalize(kube::json::Value& object, kube::json::Allocator& a) const;
+
   // Removes fields the kind's schema does not know and returns their paths
   // ("spec.unknownField"); built-in kinds keep everything (no schema here).
   virtual std::vector<std::string> prune_unknown_fields(kube::json::Value& object) const;

@@ -70,7 +70,6 @@ void WatchHub::stop() {
 }
 
 void WatchHub::publish(EventPtr event) {
-  std::vector<Subscriber> subscribers;
   {
     std::lock_guard<std::mutex> lock(mu_);
     published_rv_ = event->rv;
@@ -80,16 +79,8 @@ void WatchHub::publish(EventPtr event) {
       compacted_rv_ = ring_.front()->rv;
       ring_.pop_front();
     }
-    subscribers = subscribers_;
   }
-  for (const auto& s : subscribers)
-    s(event);
   cv_.notify_one();
-}
-
-void WatchHub::subscribe(Subscriber subscriber) {
-  std::lock_guard<std::mutex> lock(mu_);
-  subscribers_.push_back(std::move(subscriber));
 }
 
 void WatchHub::compact(std::int64_t rv) {

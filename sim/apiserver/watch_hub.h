@@ -85,17 +85,12 @@ class WatchHub {
   WatchHub& operator=(const WatchHub&) = delete;
 
   // Appends a committed event (resourceVersions strictly increasing) and wakes the
-  // dispatcher; synchronous subscribers run here, on the writer's thread. Cheap.
+  // dispatcher. Cheap: called with the store's lock held.
   void publish(EventPtr event);
 
   // Registers a watch. Fails with 410 Expired ("too old resource version: R (C)") when events
   // after start_rv have already left the history window.
   ApiStatus add(WatchSpec spec);
-
-  // Called for every published event, synchronously, in order, while the store's lock is
-  // held: subscribers must only enqueue work (never call back into the store).
-  using Subscriber = std::function<void(const EventPtr&)>;
-  void subscribe(Subscriber subscriber);
 
   // Events of `table` with resourceVersion > since, oldest first; nullopt when some of them
   // have left the window.
@@ -130,7 +125,6 @@ class WatchHub {
   std::int64_t published_rv_ = 0;
   std::unordered_map<std::string, std::int64_t> table_rv_;
   std::vector<std::shared_ptr<Watcher>> pending_;
-  std::vector<Subscriber> subscribers_;
   std::atomic<std::size_t> watcher_count_{0};
   bool stopping_ = false;
 

@@ -180,6 +180,21 @@ void compare(const Value& e, const Value& a, const std::string& path, bool vary,
     return;
   }
   if (e.IsObject() && a.IsObject()) {
+    // Keys both sides have must come in the same order: the apiserver writes Go struct order.
+    std::vector<std::string> order_e;
+    std::vector<std::string> order_a;
+    for (const auto& m : e.GetObject()) {
+      if (json::find(a, json::as_string(m.name)) != nullptr)
+        order_e.emplace_back(json::as_string(m.name));
+    }
+    for (const auto& m : a.GetObject()) {
+      if (json::find(e, json::as_string(m.name)) != nullptr)
+        order_a.emplace_back(json::as_string(m.name));
+    }
+    if (order_e != order_a) {
+      ADD_FAILURE() << path << ": keys in order " << kube::join(order_a, ",") << ", fixture has "
+                    << kube::join(order_e, ",");
+    }
     for (const auto& m : e.GetObject()) {
       std::string key(json::as_string(m.name));
       if (std::find(ignore.begin(), ignore.end(), key) != ignore.end()) continue;
