@@ -640,7 +640,8 @@ void register_builtins(Registry& registry) {
        .strategy = rules("PersistentVolumeClaim", {.defaults = defaults::persistent_volume_claim,
                                                    .initial_status = R"({"phase":"Pending"})",
                                                    .drop_status = true}),
-       .field_labels = {"status.phase"}});
+       .field_labels = {"status.phase"},
+       .return_deleted = true});
   add(registry, {.group = "",
                  .version = "v1",
                  .plural = "persistentvolumes",
@@ -651,7 +652,8 @@ void register_builtins(Registry& registry) {
                  .strategy = rules("PersistentVolume", {.defaults = defaults::persistent_volume,
                                                         .initial_status = R"({"phase":"Pending"})",
                                                         .drop_status = true}),
-                 .field_labels = {"status.phase"}});
+                 .field_labels = {"status.phase"},
+                 .return_deleted = true});
   add(registry, {.group = "",
                  .version = "v1",
                  .plural = "pods",
@@ -701,13 +703,14 @@ void register_builtins(Registry& registry) {
                                 .validate = validation::secret,
                                 .string_maps = {{"data", "[]uint8"}, {"stringData", "string"}}}),
                  .field_labels = {"type"}});
-  add(registry, {.group = "",
-                 .version = "v1",
-                 .plural = "serviceaccounts",
-                 .kind = "ServiceAccount",
-                 .short_names = {"sa"},
-                 .subresources = {
-                     listed("token", "TokenRequest", {"create"}, "authentication.k8s.io", "v1")}});
+  add(registry,
+      {.group = "",
+       .version = "v1",
+       .plural = "serviceaccounts",
+       .kind = "ServiceAccount",
+       .short_names = {"sa"},
+       .subresources = {listed("token", "TokenRequest", {"create"}, "authentication.k8s.io", "v1")},
+       .return_deleted = true});
   add(registry, {.group = "",
                  .version = "v1",
                  .plural = "services",
@@ -925,7 +928,8 @@ void register_builtins(Registry& registry) {
                      .kind = "StorageClass",
                      .namespaced = false,
                      .short_names = {"sc"},
-                     .strategy = rules("StorageClass", {.defaults = defaults::storage_class})});
+                     .strategy = rules("StorageClass", {.defaults = defaults::storage_class}),
+                     .return_deleted = true});
       add(registry, {.group = "storage.k8s.io",
                      .version = v,
                      .plural = "volumeattachments",

@@ -117,7 +117,6 @@ std::vector<ResourceInfo> crd_resources(const Value& crd) {
     r.categories = names.categories;
     r.has_generation = true;
     r.custom = true;
-    r.return_deleted_object = true;
     r.storage_table = names.group + "/" + names.plural;
     r.storage_version_hash = storage_version_hash(names.group, storage_version, names.kind);
     bool status = false;

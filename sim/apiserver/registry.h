@@ -79,8 +79,8 @@ struct ResourceInfo {
   // fieldSelector labels beyond metadata.name and metadata.namespace.
   std::vector<std::string> field_labels{};
   std::vector<PrinterColumn> printer_columns{};
-  // DELETE answers with the object (pods, services, namespaces, custom resources) instead of
-  // a Status Success.
+  // DELETE answers with the object (pods, services, namespaces, service accounts, volumes,
+  // claims, storage classes) instead of a Status Success.
   bool return_deleted_object = false;
   // A Kind without storage, only ever POSTed (reviews, bindings); served by a subresource
   // handler or not at all.
