@@ -80,6 +80,7 @@ Informer::Registration Informer::add_event_handler(ResourceEventHandler handler)
     Notification n{Kind::kReplay, {}, {}, false, next_seq_++, entry, std::move(existing)};
     std::lock_guard lock(queue_mu_);
     queue_.push_back(std::move(n));
+    ++pending_;
     queue_cv_.notify_one();
   }
   return Registration(this, std::move(entry));
@@ -124,6 +125,7 @@ void Informer::stop() {
     std::lock_guard q(queue_mu_);
     stopping_ = true;
     queue_.clear();
+    pending_ = 0;
   }
   queue_cv_.notify_all();
   if (dispatcher_.joinable()) {
@@ -162,7 +164,7 @@ void Informer::set_synced() {
 
 std::size_t Informer::pending_notifications() const {
   std::lock_guard lock(queue_mu_);
-  return queue_.size();
+  return pending_;
 }
 
 WatcherStats Informer::watch_stats() const {
@@ -176,12 +178,16 @@ void Informer::notify_locked(Kind kind, Object object, Object old_object, bool f
     if (handlers_.empty()) return;  // a handler added later gets the cache replayed
   }
   Notification n{kind, std::move(object), std::move(old_object), flag, next_seq_++, nullptr, {}};
+  bool wake = false;
   {
     std::lock_guard lock(queue_mu_);
     if (stopping_) return;
+    // The dispatcher takes the whole queue at once, so it only ever waits on an empty one.
+    wake = queue_.empty();
     queue_.push_back(std::move(n));
+    ++pending_;
   }
-  queue_cv_.notify_one();
+  if (wake) queue_cv_.notify_one();
 }
 
 void Informer::apply(const WatcherEvent& event) {
@@ -285,15 +291,15 @@ void Informer::run_dispatch() {
   std::vector<std::shared_ptr<HandlerEntry>> handlers;
   std::uint64_t version = 0;
   bool have_version = false;
+  std::deque<Notification> batch;
   while (true) {
-    Notification n;
     {
       std::unique_lock lock(queue_mu_);
       queue_cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
       if (stopping_) break;
-      n = std::move(queue_.front());
-      queue_.pop_front();
+      batch.swap(queue_);
     }
+    // After taking the batch: a handler registered before any notification in it is seen.
     {
       std::lock_guard lock(handlers_mu_);
       if (!have_version || version != handlers_version_) {
@@ -302,13 +308,19 @@ void Informer::run_dispatch() {
         have_version = true;
       }
     }
-    if (n.kind == Kind::kReplay) {
-      deliver(*n.target, n);
-      continue;
+    for (const Notification& n : batch) {
+      if (n.kind == Kind::kReplay) {
+        deliver(*n.target, n);
+      } else {
+        for (const auto& entry : handlers) {
+          if (n.seq >= entry->start_seq) deliver(*entry, n);
+        }
+      }
+      std::lock_guard lock(queue_mu_);
+      if (stopping_) break;  // stop() dropped the rest and zeroed the count
+      --pending_;
     }
-    for (const auto& entry : handlers) {
-      if (n.seq >= entry->start_seq) deliver(*entry, n);
-    }
+    batch.clear();
   }
   tls_dispatching = nullptr;
 }

@@ -174,6 +174,7 @@ class Informer {
   mutable std::mutex queue_mu_;
   std::condition_variable queue_cv_;
   std::deque<Notification> queue_;
+  std::size_t pending_ = 0;  // queued plus the dispatcher's batch not yet delivered
   bool stopping_ = false;
 
   std::mutex handlers_mu_;
