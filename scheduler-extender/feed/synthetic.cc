@@ -117,7 +117,6 @@ void populate(ClusterState& state, const SyntheticCluster& shape) {
     w.upsert_pod(synthetic_pod(shape, i));
   PvSpec pv;
   pv.name = "pv-data";
-  pv.zone = "zone-000";
   w.upsert_volume(pv);
   PvcSpec claim;
   claim.namespace_ = namespace_of(0);

@@ -3,7 +3,8 @@
 // seed. Shape: nodes labelled with hostname, rack (20 nodes), zone (25 racks) and region
 // (5 zones); pods in 50 namespaces, 30 replicas per app, 10% of apps with required
 // anti-affinity to themselves by hostname and 10% with preferred affinity to another app by
-// zone; workload classes; a claim with a data-location record on three nodes.
+// zone; workload classes; a claim "data" in ns-00, bound to a volume without topology, with a
+// data-location record on three nodes (so every node stays feasible for it).
 #pragma once
 
 #include <cstddef>

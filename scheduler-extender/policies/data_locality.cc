@@ -95,9 +95,9 @@ class DataLocalityRun final : public PolicyRun {
           if (slot == kNoSlot) continue;
           const NodeRecord& node = ctx.state.node(slot);
           c.data_nodes.push_back(node.name);
-          add_value(c.racks, label_value(node.labels, ctx.state.rack_key()));
-          add_value(c.zones, label_value(node.labels, ctx.state.zone_key()));
-          add_value(c.regions, label_value(node.labels, ctx.state.region_key()));
+          add_value(c.racks, node.label(ctx.state.rack_key()));
+          add_value(c.zones, node.label(ctx.state.zone_key()));
+          add_value(c.regions, node.label(ctx.state.region_key()));
         }
         std::sort(c.data_nodes.begin(), c.data_nodes.end());
       }
@@ -205,11 +205,11 @@ class DataLocalityRun final : public PolicyRun {
   // volume's.
   bool in_volume_topology(const NodeRecord& node, const Claim& c) const {
     if (!c.pv_zones.empty()) {
-      Id z = label_value(node.labels, ctx_.state.zone_key());
+      Id z = node.label(ctx_.state.zone_key());
       if (z != kNoId && !contains(c.pv_zones, z)) return false;
     }
     if (!c.pv_regions.empty()) {
-      Id r = label_value(node.labels, ctx_.state.region_key());
+      Id r = node.label(ctx_.state.region_key());
       if (r != kNoId && !contains(c.pv_regions, r)) return false;
     }
     return true;
@@ -221,9 +221,9 @@ class DataLocalityRun final : public PolicyRun {
     if (std::binary_search(c.data_nodes.begin(), c.data_nodes.end(), node.name)) {
       return Level::kNode;
     }
-    Id rack = label_value(node.labels, s.rack_key());
-    Id zone = label_value(node.labels, s.zone_key());
-    Id region = label_value(node.labels, s.region_key());
+    Id rack = node.label(s.rack_key());
+    Id zone = node.label(s.zone_key());
+    Id region = node.label(s.region_key());
     if (contains(c.racks, rack)) {
       best = Level::kRack;
     } else if (contains(c.zones, zone)) {

@@ -93,14 +93,14 @@ class InterPodAffinityRun final : public PolicyRun {
       return {InterPodAffinityPolicy::kAffinityRulesNotMatch, true};
     }
     for (const WeightedView& anti : anti_) {
-      Id value = label_value(node.labels, anti.key);
+      Id value = node.label(anti.key);
       if (value == kNoId) continue;
       std::int64_t n = anti.ref.view->count(0, value);
       if (n > 0 && removal != nullptr) n -= removed_matching(*anti.ref.view, removal);
       if (n > 0) return {InterPodAffinityPolicy::kAntiAffinityRulesNotMatch, false};
     }
     for (const RequiredAntiGroup& g : existing_anti_) {
-      Id value = label_value(node.labels, g.group->topology_key);
+      Id value = node.label(g.group->topology_key);
       if (value == kNoId) continue;
       std::int64_t n = g.group->counts.get(value);
       if (n > 0 && removal != nullptr) n -= removed_carrying(g.slot, removal);
@@ -115,11 +115,11 @@ class InterPodAffinityRun final : public PolicyRun {
       const NodeRecord& node = *nodes[i];
       std::int64_t s = 0;
       for (const WeightedView& p : preferred_) {
-        Id value = label_value(node.labels, p.key);
+        Id value = node.label(p.key);
         if (value != kNoId) s += p.weight * p.ref.view->count(0, value);
       }
       for (const ScoringGroup& g : scoring_groups_) {
-        Id value = label_value(node.labels, g.group->topology_key);
+        Id value = node.label(g.group->topology_key);
         if (value != kNoId) s += g.weight * g.group->counts.get(value);
       }
       out[i] = s;
@@ -194,7 +194,7 @@ class InterPodAffinityRun final : public PolicyRun {
     std::int64_t removed = removal != nullptr ? removed_matching(view, removal) : 0;
     bool pods_exist = true;
     for (std::size_t t = 0; t < affinity_keys_.size(); ++t) {
-      Id value = label_value(node.labels, affinity_keys_[t]);
+      Id value = node.label(affinity_keys_[t]);
       if (value == kNoId) return false;
       if (view.count(affinity_key_index_[t], value) - removed <= 0) pods_exist = false;
     }
@@ -208,7 +208,7 @@ class InterPodAffinityRun final : public PolicyRun {
       const CountMap& counts = view.counts[k];
       if (counts.empty()) continue;
       if (removed == 0 || counts.size() > 1) return false;
-      Id value = label_value(node.labels, view.keys[k]);
+      Id value = node.label(view.keys[k]);
       if (value == kNoId || counts.get(value) != removed) return false;
     }
     return true;

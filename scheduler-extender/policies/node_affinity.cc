@@ -24,7 +24,7 @@ class NodeAffinityRun final : public PolicyRun {
 
   Verdict filter(const NodeRecord& node, const Removal*) const override {
     for (const Label& want : node_selector_) {
-      Id have = label_value(node.labels, want.key);
+      Id have = node.label(want.key);
       if (want.key == kNoId || have == kNoId || have != want.value) {
         return {NodeAffinityPolicy::kNotMatch, true};
       }

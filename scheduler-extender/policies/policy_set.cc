@@ -118,13 +118,14 @@ PrioritizeOutcome PolicySet::prioritize(const PodSpec& pod,
   describe_pod(pod, "prioritize", nodes.size(), d);
   out.scores.assign(nodes.size(), 0);
   std::vector<ViewKey> missing;
-  std::vector<std::vector<PolicyScore>> per_node(nodes.size());
   std::vector<double> totals(nodes.size(), 0.0);
+  // Per taking-part policy p and known node k: scores[p * known + k].
+  std::vector<PolicyScore> scores;
+  std::vector<std::uint32_t> known_index;
   {
     ClusterState::Reader reader = state_.read();
     PodContext ctx(pod, reader);
     std::vector<const NodeRecord*> known;
-    std::vector<std::uint32_t> known_index;
     known.reserve(nodes.size());
     known_index.reserve(nodes.size());
     for (std::uint32_t i = 0; i < nodes.size(); ++i) {
@@ -151,24 +152,28 @@ PrioritizeOutcome PolicySet::prioritize(const PodSpec& pod,
       d.weights.push_back(p.weight);
       weight_sum += p.weight;
       for (std::size_t k = 0; k < known.size(); ++k) {
-        std::uint32_t i = known_index[k];
-        per_node[i].push_back({true, raw[k], normalized[k]});
-        totals[i] += static_cast<double>(p.weight *
-                                         std::clamp<std::int64_t>(normalized[k], 0, kMaxNodeScore));
+        scores.push_back({true, raw[k], normalized[k]});
+        totals[known_index[k]] += static_cast<double>(
+            p.weight * std::clamp<std::int64_t>(normalized[k], 0, kMaxNodeScore));
       }
     }
-    for (std::uint32_t i = 0; i < nodes.size(); ++i) {
-      if (weight_sum == 0 || per_node[i].empty()) continue;
-      double score = totals[i] / static_cast<double>(weight_sum) *
-                     static_cast<double>(protocol::kMaxExtenderPriority) /
-                     static_cast<double>(kMaxNodeScore);
-      out.scores[i] =
-          std::clamp<std::int64_t>(std::lround(score), 0, protocol::kMaxExtenderPriority);
+    if (weight_sum > 0) {
+      for (std::uint32_t i : known_index) {
+        double score = totals[i] / static_cast<double>(weight_sum) *
+                       static_cast<double>(protocol::kMaxExtenderPriority) /
+                       static_cast<double>(kMaxNodeScore);
+        out.scores[i] =
+            std::clamp<std::int64_t>(std::lround(score), 0, protocol::kMaxExtenderPriority);
+      }
     }
     d.feasible = known.size();
   }
   register_views(std::move(missing));
 
+  // Explain the best nodes; `position` maps a request index to its column among known nodes.
+  std::vector<std::uint32_t> position(nodes.size(), UINT32_MAX);
+  for (std::uint32_t k = 0; k < known_index.size(); ++k)
+    position[known_index[k]] = k;
   std::vector<std::uint32_t> order(nodes.size());
   std::iota(order.begin(), order.end(), 0);
   std::size_t shown = std::min(order.size(), explain_nodes_);
@@ -178,12 +183,17 @@ PrioritizeOutcome PolicySet::prioritize(const PodSpec& pod,
                       if (totals[a] != totals[b]) return totals[a] > totals[b];
                       return a < b;
                     });
-  for (std::size_t k = 0; k < shown; ++k) {
-    std::uint32_t i = order[k];
+  std::size_t known = known_index.size();
+  for (std::size_t n = 0; n < shown; ++n) {
+    std::uint32_t i = order[n];
     NodeDecision nd;
     nd.node = std::string(nodes[i]);
     nd.score = out.scores[i];
-    nd.scores = std::move(per_node[i]);
+    if (position[i] != UINT32_MAX) {
+      for (std::size_t p = 0; p < d.policies.size(); ++p) {
+        nd.scores.push_back(scores[p * known + position[i]]);
+      }
+    }
     d.nodes.push_back(std::move(nd));
   }
   d.nodes_omitted = nodes.size() - shown;

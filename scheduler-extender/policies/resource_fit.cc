@@ -31,7 +31,11 @@ class ResourceFitRun final : public PolicyRun {
     }
     zero_request_ = r.zero();
     for (const auto& res : options.resources) {
-      scored_.push_back({res.name, ctx.state.strings().find(res.name), res.weight});
+      Kind kind = res.name == "cpu"                 ? Kind::kCpu
+                  : res.name == "memory"            ? Kind::kMemory
+                  : res.name == "ephemeral-storage" ? Kind::kStorage
+                                                    : Kind::kScalar;
+      scored_.push_back({res.name, ctx.state.strings().find(res.name), res.weight, kind});
     }
   }
 
@@ -99,10 +103,12 @@ class ResourceFitRun final : public PolicyRun {
   void normalize(std::span<std::int64_t>) const override {}
 
  private:
+  enum class Kind : std::uint8_t { kCpu, kMemory, kStorage, kScalar };
   struct Scored {
     std::string name;
     Id id;
     std::int64_t weight;
+    Kind kind;
   };
 
   // How many more copies of this pod the node holds (stops counting at `limit`).
@@ -128,15 +134,15 @@ class ResourceFitRun final : public PolicyRun {
   bool amounts(const NodeRecord& node, const Scored& s, bool nonzero, std::int64_t& requested,
                std::int64_t& allocatable) const {
     const PodRequests& pod = ctx_.pod.requests;
-    if (s.name == "cpu") {
+    if (s.kind == Kind::kCpu) {
       allocatable = node.allocatable.milli_cpu;
       requested = nonzero ? node.nonzero_milli_cpu + pod.nonzero_milli_cpu
                           : node.requested.milli_cpu + pod.requests.milli_cpu;
-    } else if (s.name == "memory") {
+    } else if (s.kind == Kind::kMemory) {
       allocatable = node.allocatable.memory;
       requested = nonzero ? node.nonzero_memory + pod.nonzero_memory
                           : node.requested.memory + pod.requests.memory;
-    } else if (s.name == "ephemeral-storage") {
+    } else if (s.kind == Kind::kStorage) {
       allocatable = node.allocatable.ephemeral_storage;
       requested = node.requested.ephemeral_storage + pod.requests.ephemeral_storage;
     } else {

@@ -65,6 +65,8 @@ ClusterState::ClusterState(ClusterStateOptions options) : options_(options) {
   rack_key_ = strings_.intern(well_known::kRackLabel);
   zone_key_ = strings_.intern(well_known::kZoneLabel);
   region_key_ = strings_.intern(well_known::kRegionLabel);
+  assert(hostname_key_ == kHostnameKeyId && rack_key_ == kRackKeyId && zone_key_ == kZoneKeyId &&
+         region_key_ == kRegionKeyId);
 }
 
 ClusterState::~ClusterState() = default;
@@ -73,9 +75,9 @@ ClusterState::~ClusterState() = default;
 // Reader
 
 Slot ClusterState::Reader::find_node(std::string_view name) const {
-  auto it = s_->node_by_name_.find(name);
-  if (it == s_->node_by_name_.end() || !s_->nodes_[it->second].present) return kNoSlot;
-  return it->second;
+  Slot slot = s_->node_by_name_.find(name);
+  if (slot == NameIndex::kMissing || !s_->nodes_[slot].present) return kNoSlot;
+  return slot;
 }
 
 Slot ClusterState::Reader::find_pod(std::string_view uid) const {
@@ -166,7 +168,7 @@ std::int64_t ClusterState::Reader::image_size(Id image) const {
 // Nodes
 
 Slot ClusterState::node_slot(std::string_view name, bool create) {
-  if (auto it = node_by_name_.find(name); it != node_by_name_.end()) return it->second;
+  if (Slot slot = node_by_name_.find(name); slot != NameIndex::kMissing) return slot;
   if (!create) return kNoSlot;
   Slot slot;
   if (!free_nodes_.empty()) {
@@ -179,7 +181,7 @@ Slot ClusterState::node_slot(std::string_view name, bool create) {
   NodeRecord& n = nodes_[slot];
   n = NodeRecord{};
   n.name = strings_.intern(name);
-  node_by_name_.emplace(strings_.str(n.name), slot);
+  node_by_name_.insert(strings_.str(n.name), slot);
   return slot;
 }
 
@@ -205,6 +207,8 @@ void ClusterState::upsert_node(const NodeSpec& spec) {
   if (relabel) {
     release_labels(n.labels, strings_);
     n.labels = std::move(labels);
+    for (Id key = 0; key < 4; ++key)
+      n.topology[key] = label_value(n.labels, key);
   } else {
     release_labels(labels, strings_);
   }
@@ -236,6 +240,7 @@ void ClusterState::remove_node(std::string_view name) {
   n.present = false;
   release_labels(n.labels, strings_);
   n.labels.clear();
+  std::fill(std::begin(n.topology), std::end(n.topology), kNoId);
   for (const Taint& t : n.taints) {
     strings_.release(t.key);
     strings_.release(t.value);
@@ -503,14 +508,14 @@ void ClusterState::contribute(Slot slot, std::int64_t sign) {
     CountView& view = *views_[v];
     if (!view.matches(p.ns, p.labels)) return;
     for (std::size_t i = 0; i < view.keys.size(); ++i) {
-      Id value = label_value(n.labels, view.keys[i]);
+      Id value = n.label(view.keys[i]);
       if (value != kNoId) view.counts[i].add(value, sign);
     }
   });
   if (p.affinity == kNoSlot) return;
   for (const auto& [g, multiplicity] : specs_[p.affinity].groups) {
     TermGroup& group = groups_[g];
-    Id value = label_value(n.labels, group.topology_key);
+    Id value = n.label(group.topology_key);
     if (value != kNoId) group.counts.add(value, sign * multiplicity);
   }
 }
@@ -689,7 +694,7 @@ void ClusterState::fill_view(CountView& view) const {
     const NodeRecord& n = nodes_[p.node];
     if (!n.present || !view.matches(p.ns, p.labels)) return;
     for (std::size_t i = 0; i < view.keys.size(); ++i) {
-      Id value = label_value(n.labels, view.keys[i]);
+      Id value = n.label(view.keys[i]);
       if (value != kNoId) view.counts[i].add(value, 1);
     }
   });

@@ -27,6 +27,7 @@
 
 #include "kube/core/time.h"
 #include "scheduler-extender/state/anchor_index.h"
+#include "scheduler-extender/state/name_index.h"
 #include "scheduler-extender/state/node_spec.h"
 #include "scheduler-extender/state/pod_spec.h"
 #include "scheduler-extender/state/records.h"
@@ -250,7 +251,7 @@ class ClusterState {
 
   std::deque<NodeRecord> nodes_;
   std::vector<Slot> free_nodes_;
-  std::unordered_map<std::string_view, Slot> node_by_name_;
+  NameIndex node_by_name_;
 
   std::deque<PodRecord> pods_;
   std::vector<Slot> free_pods_;

@@ -38,6 +38,13 @@ struct Taint {
   TaintEffect effect = TaintEffect::kOther;
 };
 
+// ClusterState interns the four topology keys first, so their ids are fixed: a node keeps their
+// values inline and answers label() for them without searching its labels.
+inline constexpr Id kHostnameKeyId = 0;
+inline constexpr Id kRackKeyId = 1;
+inline constexpr Id kZoneKeyId = 2;
+inline constexpr Id kRegionKeyId = 3;
+
 struct NodeRecord {
   Id name = kNoId;
   // False for a placeholder: pods are bound to a node whose Node object is not (yet) cached.
@@ -54,7 +61,10 @@ struct NodeRecord {
   std::vector<Slot> pods;
   std::vector<std::pair<Id, std::int64_t>> images;    // image name -> sizeBytes, sorted
   std::vector<std::pair<Id, std::uint32_t>> classes;  // workload class -> pods, sorted
+  Id topology[4] = {kNoId, kNoId, kNoId, kNoId};      // values of the kHostnameKeyId.. keys
 
+  // The value of label `key`, kNoId when absent.
+  Id label(Id key) const { return key < 4 ? topology[key] : label_value(labels, key); }
   std::uint32_t class_count(Id cls) const;
   bool has_image(Id image) const;
 };

@@ -61,18 +61,20 @@ void merge_namespaces(const World& w, Term& t) {
   t.namespace_selector.reset();
 }
 
-const NodeSpec* node_of(const World& w, const std::string& name) {
-  for (const NodeSpec& n : w.nodes) {
-    if (n.name == name) return &n;
-  }
-  return nullptr;
-}
-
 }  // namespace
 
 NaiveResult naive_inter_pod_affinity(const World& w, const PodSpec& pod,
                                      std::span<const std::string> candidates) {
   static const StringLabels kNoLabels;
+  // kube-scheduler's snapshot maps node names to NodeInfos; so does this walk.
+  std::unordered_map<std::string_view, const NodeSpec*> nodes;
+  nodes.reserve(w.nodes.size());
+  for (const NodeSpec& n : w.nodes)
+    nodes.emplace(n.name, &n);
+  auto node_of = [&](const World&, const std::string& name) -> const NodeSpec* {
+    auto it = nodes.find(name);
+    return it == nodes.end() ? nullptr : it->second;
+  };
   const StringLabels* ns_labels_ptr = labels_of_namespace(w, pod.namespace_);
   const StringLabels& ns_labels = ns_labels_ptr ? *ns_labels_ptr : kNoLabels;
 
