@@ -39,11 +39,17 @@ class ServerTest : public ::testing::Test {
     namespaces_->stop();
   }
 
+  // A replica's certificate manager; it outlives the server whose provider reads it.
+  CertManager& manager(CertManagerOptions options = {}) {
+    managers_.push_back(std::make_unique<CertManager>(sim_.client(), std::move(options)));
+    return *managers_.back();
+  }
+
   // Starts the server on the manager's certificates, polled every 20 ms.
-  void start_server(CertManager& manager, std::size_t max_body = 7 * 1024 * 1024) {
-    ASSERT_TRUE(manager.reconcile().ok());
+  void start_server(CertManager& certs, std::size_t max_body = 7 * 1024 * 1024) {
+    ASSERT_TRUE(certs.reconcile().ok());
     auto tls = std::make_shared<kube::http::TlsOptions>();
-    tls->provider = [&manager] { return manager.serving_pair(); };
+    tls->provider = [&certs] { return certs.serving_pair(); };
     tls->reload_interval = std::chrono::milliseconds(20);
     auto started = WebhookServer::start({.bind_address = "127.0.0.1:0",
                                          .tls = tls,
@@ -65,13 +71,14 @@ class ServerTest : public ::testing::Test {
   std::shared_ptr<WebhooksConfig> config_ = std::make_shared<WebhooksConfig>();
   kube::metrics::Registry registry_;
   std::unique_ptr<NamespaceCache> namespaces_;
+  std::vector<std::unique_ptr<CertManager>> managers_;
   std::unique_ptr<WebhookServer> server_;
 };
 
 TEST_F(ServerTest, ServesReviewsOverVerifiedTls) {
-  CertManager manager(sim_.client(), {});
-  start_server(manager);
-  auto c = client(manager.ca_bundle());
+  CertManager& certs = manager();
+  start_server(certs);
+  auto c = client(certs.ca_bundle());
   std::string body =
       testing::review_json({.object = testing::pod(R"("berth.dev/log-sidecar":"true")")});
   auto r = c.post_json(mutate_url(), body, std::chrono::seconds(5));
@@ -80,11 +87,11 @@ TEST_F(ServerTest, ServesReviewsOverVerifiedTls) {
   auto doc = json::parse(r->body);
   ASSERT_TRUE(doc.ok());
   EXPECT_EQ(json::get_string((*doc)["response"], "patchType"), "JSONPatch");
-  EXPECT_NE(
-      registry_.render().find(
-          R"(berth_http_request_duration_seconds_count{server="webhooks",route="/mutate/pods",code="200"} 1)"),
-      std::string::npos)
-      << registry_.render();
+  // Observed after the response is written, so possibly after the client has it.
+  EXPECT_TRUE(berth::testing::wait_for([&] {
+    return registry_.render().find(R"(berth_http_request_duration_seconds_count{server="webhooks",)"
+                                   R"(route="/mutate/pods",code="200"} 1)") != std::string::npos;
+  })) << registry_.render();
 
   // A client that trusts another CA is refused.
   auto stranger = new_material({});
@@ -94,8 +101,8 @@ TEST_F(ServerTest, ServesReviewsOverVerifiedTls) {
 }
 
 TEST_F(ServerTest, RefusesOldTlsAndNeedsNoSni) {
-  CertManager manager(sim_.client(), {});
-  start_server(manager);
+  CertManager& certs = manager();
+  start_server(certs);
   berth::testing::TlsProbeResult old =
       berth::testing::tls_probe(server_->port(), {.min_version = TLS1_VERSION,
                                                   .max_version = TLS1_1_VERSION,
@@ -105,7 +112,7 @@ TEST_F(ServerTest, RefusesOldTlsAndNeedsNoSni) {
       server_->port(),
       {.request = "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"});
   EXPECT_TRUE(no_sni.handshake_ok) << no_sni.error;
-  EXPECT_EQ(no_sni.peer_cert_pem, manager.serving_pair()->first);
+  EXPECT_EQ(no_sni.peer_cert_pem, certs.serving_pair()->first);
   EXPECT_NE(no_sni.response.find("HTTP/1.1 404"), std::string::npos) << no_sni.response;
   berth::testing::TlsProbeResult tls12 = berth::testing::tls_probe(
       server_->port(), {.max_version = TLS1_2_VERSION, .sni = kServiceName});
@@ -114,12 +121,12 @@ TEST_F(ServerTest, RefusesOldTlsAndNeedsNoSni) {
 }
 
 TEST_F(ServerTest, OversizedBodiesGetA413Status) {
-  CertManager manager(sim_.client(), {});
-  start_server(manager, 64 * 1024);
+  CertManager& certs = manager();
+  start_server(certs, 64 * 1024);
   std::string body = testing::review_json(
       {.object = R"({"kind":"Pod","metadata":{"annotations":{"x":")" + std::string(100000, 'a') +
                  R"("}},"spec":{"containers":[]}})"});
-  auto r = client(manager.ca_bundle()).post_json(mutate_url(), body, std::chrono::seconds(5));
+  auto r = client(certs.ca_bundle()).post_json(mutate_url(), body, std::chrono::seconds(5));
   ASSERT_TRUE(r.ok()) << r.error().to_string();
   EXPECT_EQ(r->status, 413);
   auto doc = json::parse(r->body);
@@ -133,7 +140,7 @@ TEST_F(ServerTest, RotationWhileRequestsFlowLosesNoRequest) {
   // 30-day margin); replica B renews it while clients keep calling A.
   CertManagerOptions short_lived;
   short_lived.certificates.cert_validity = std::chrono::hours(2);
-  CertManager a(sim_.client(), short_lived);
+  CertManager& a = manager(short_lived);
   start_server(a);
   const std::string bundle = a.ca_bundle();
   const std::string before = a.serving_pair()->first;
@@ -172,7 +179,7 @@ TEST_F(ServerTest, RotationWhileRequestsFlowLosesNoRequest) {
   });
   ASSERT_TRUE(berth::testing::wait_for([&] { return ok.load() >= 100; }));
 
-  CertManager b(sim_.client(), {});
+  CertManager& b = manager();
   ASSERT_TRUE(b.reconcile().ok());
   const std::string after = b.serving_pair()->first;
   ASSERT_NE(after, before) << "replica B renewed the certificate";
@@ -194,14 +201,14 @@ TEST_F(ServerTest, RotationWhileRequestsFlowLosesNoRequest) {
 
 TEST_F(ServerTest, NamespaceLabelsFromTheClusterDecide) {
   config_->registry.global.mirrors["docker.io"] = Mirror{"mirror.corp", "hub"};
-  CertManager manager(sim_.client(), {});
-  start_server(manager);
+  CertManager& certs = manager();
+  start_server(certs);
   auto ns = json::parse(
       R"({"apiVersion":"v1","kind":"Namespace","metadata":{"name":"team","labels":{"berth.dev/injection":"enabled"}}})");
   ASSERT_TRUE(sim_.client().create(kube::resources::kNamespaces, *ns).ok());
   ASSERT_TRUE(berth::testing::wait_for([&] { return bool(namespaces_->get("team")); }));
 
-  auto c = client(manager.ca_bundle());
+  auto c = client(certs.ca_bundle());
   auto patched = [&] {
     std::string body = testing::review_json({.namespace_ = "team", .object = testing::pod()});
     auto r = c.post_json(mutate_url(), body, std::chrono::seconds(5));
