@@ -63,7 +63,7 @@ FilterOutcome PolicySet::filter(const PodSpec& pod, std::span<const std::string_
     out.passed.reserve(nodes.size());
     auto reject = [&](std::uint32_t index, std::string_view policy, std::string_view reason,
                       bool unresolvable) {
-      out.failed.push_back({index, std::string(reason), unresolvable});
+      out.failed.push_back({index, std::string(reason), unresolvable, policy});
       ++d.reasons[std::string(reason)];
       if (d.nodes.size() < explain_nodes_) {
         d.nodes.push_back({std::string(nodes[index]), std::string(policy), std::string(reason)});

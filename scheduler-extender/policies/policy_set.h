@@ -27,6 +27,7 @@ struct NodeFailure {
   std::uint32_t index = 0;  // into the request's node list
   std::string reason;
   bool unresolvable = false;
+  std::string_view policy;  // the rejecting policy's name, or "cache" for an unknown node
 };
 
 struct FilterOutcome {

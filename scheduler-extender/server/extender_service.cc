@@ -1,6 +1,7 @@
 #include "scheduler-extender/server/extender_service.h"
 
 #include <algorithm>
+#include <map>
 
 #include "kube/core/log.h"
 #include "kube/core/strings.h"

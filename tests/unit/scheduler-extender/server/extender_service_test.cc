@@ -98,6 +98,10 @@ TEST_F(ExtenderServiceTest, FilterAnswersWithReasonsAndRecordsTheDecision) {
   EXPECT_EQ(parse(call("GET", "/explain?pod=ns/other"))["decisions"].Size(), 0u);
   EXPECT_EQ(parse(call("GET", "/explain?verb=prioritize"))["decisions"].Size(), 0u);
   EXPECT_EQ(call("GET", "/explain?limit=zero").status, 400);
+  std::string metrics = call("GET", "/metrics").body;
+  EXPECT_NE(metrics.find(R"(berth_extender_rejected_nodes_total{policy="InterPodAffinity"} 1)"),
+            std::string::npos)
+      << metrics;
 }
 
 TEST_F(ExtenderServiceTest, PrioritizeIsABareListOverTheSentNodes) {
