@@ -93,6 +93,7 @@ kube::Result<std::unique_ptr<ApiServer>> ApiServer::start(ApiServerOptions optio
   state->crds->start();
 
   HandlerOptions handler_options;
+  handler_options.write_executor = options.write_executor;
   state->handlers = std::make_unique<Handlers>(*state->api, *state->queue, handler_options);
   Handlers* handlers = state->handlers.get();
   kube::http::Handler handler = [handlers](kube::http::Request&& r, kube::http::Responder w) {

@@ -36,6 +36,9 @@ struct ApiServerOptions {
   ObjectApiOptions api{};
   std::size_t max_pending_watch_bytes = 32 * 1024 * 1024;
   std::chrono::milliseconds bookmark_interval{std::chrono::seconds(60)};
+  // Runs write requests (create, update, patch, delete); inline on the io thread when unset.
+  // Admission that blocks (webhook calls) hands writes to a worker pool here.
+  std::function<void(std::function<void()>)> write_executor{};
   // Wraps the request handler of every listener (fault injection sits here); the wrapper gets
   // each request first and passes it on, delays it or answers it itself.
   std::function<kube::http::Handler(kube::http::Handler)> wrap_handler{};

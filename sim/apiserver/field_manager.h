@@ -38,8 +38,4 @@ class FieldManager {
                                                 const ManagerInfo& who, bool force) = 0;
 };
 
-// The manager name the apiserver derives from a User-Agent ("kubectl/v1.32.4 (...)" →
-// "kubectl").
-std::string manager_from_user_agent(std::string_view user_agent);
-
 }  // namespace berth::sim

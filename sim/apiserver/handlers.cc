@@ -5,6 +5,7 @@
 #include "kube/core/log.h"
 #include "kube/core/strings.h"
 #include "kube/core/yaml.h"
+#include "kube/patch/apply.h"
 #include "sim/apiserver/continue_token.h"
 #include "sim/apiserver/discovery.h"
 #include "sim/apiserver/protobuf.h"
@@ -711,7 +712,7 @@ void Handlers::handle_write(std::shared_ptr<Call> call) {
   // Apply names its manager explicitly; every other write falls back to the User-Agent.
   options.field_manager = req.has_query_param("fieldManager") || apply
                               ? req.query_param("fieldManager")
-                              : manager_from_user_agent(req.headers.get("User-Agent"));
+                              : kube::patch::manager_from_user_agent(req.headers.get("User-Agent"));
   std::string dry_run = req.query_param("dryRun");
   if (!dry_run.empty() && dry_run != "All") {
     fail(*call, errors::bad_request("Invalid dry run value: " + dry_run));
