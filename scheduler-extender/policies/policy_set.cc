@@ -61,12 +61,21 @@ FilterOutcome PolicySet::filter(const PodSpec& pod, std::span<const std::string_
     std::vector<const NodeRecord*> feasible;
     feasible.reserve(nodes.size());
     out.passed.reserve(nodes.size());
+    // Distinct reasons are few (one per policy outcome), so a linear search by content beats
+    // hashing; a rejected node costs no allocation.
+    std::vector<std::size_t> counts;
     auto reject = [&](std::uint32_t index, std::string_view policy, std::string_view reason,
                       bool unresolvable) {
-      out.failed.push_back({index, std::string(reason), unresolvable, policy});
-      ++d.reasons[std::string(reason)];
+      auto it = std::find(out.reasons.begin(), out.reasons.end(), reason);
+      auto r = static_cast<std::uint32_t>(it - out.reasons.begin());
+      if (it == out.reasons.end()) {
+        out.reasons.emplace_back(reason);
+        counts.push_back(0);
+      }
+      ++counts[r];
+      out.failed.push_back({index, r, unresolvable, policy});
       if (d.nodes.size() < explain_nodes_) {
-        d.nodes.push_back({std::string(nodes[index]), std::string(policy), std::string(reason)});
+        d.nodes.push_back({std::string(nodes[index]), std::string(policy), out.reasons[r]});
       } else {
         ++d.nodes_omitted;
       }
@@ -102,6 +111,7 @@ FilterOutcome PolicySet::filter(const PodSpec& pod, std::span<const std::string_
       feasible.clear();
     }
     d.feasible = out.passed.size();
+    for (std::size_t r = 0; r < counts.size(); ++r) d.reasons[out.reasons[r]] += counts[r];
     for (const Run& r : runs) {
       for (ViewKey& k : r.run->missing_views())
         missing.push_back(std::move(k));

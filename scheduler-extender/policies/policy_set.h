@@ -24,8 +24,8 @@ struct WeightedPolicy {
 };
 
 struct NodeFailure {
-  std::uint32_t index = 0;  // into the request's node list
-  std::string reason;
+  std::uint32_t index = 0;   // into the request's node list
+  std::uint32_t reason = 0;  // into FilterOutcome::reasons
   bool unresolvable = false;
   std::string_view policy;  // the rejecting policy's name, or "cache" for an unknown node
 };
@@ -33,6 +33,8 @@ struct NodeFailure {
 struct FilterOutcome {
   std::vector<std::uint32_t> passed;  // request order
   std::vector<NodeFailure> failed;
+  // Distinct reasons: a thousand nodes rejected for one reason share one string.
+  std::vector<std::string> reasons;
   Decision decision;
 };
 

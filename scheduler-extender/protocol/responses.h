@@ -18,7 +18,7 @@ inline constexpr std::int64_t kMaxExtenderPriority = 10;
 
 struct FailedNode {
   std::uint32_t index = 0;  // into ExtenderArgs::node_names
-  std::string reason;
+  std::string_view reason;  // must outlive the encoding
 };
 
 struct FilterAnswer {

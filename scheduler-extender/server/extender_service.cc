@@ -221,9 +221,9 @@ http::Response ExtenderService::filter(const http::Request& request) {
   FilterOutcome outcome = policies_.filter(args->pod, args->node_names);
   protocol::FilterAnswer answer;
   answer.passed = std::move(outcome.passed);
-  for (NodeFailure& f : outcome.failed) {
+  for (const NodeFailure& f : outcome.failed) {
     (f.unresolvable ? answer.failed_unresolvable : answer.failed)
-        .push_back({f.index, std::move(f.reason)});
+        .push_back({f.index, outcome.reasons[f.reason]});
   }
   for (const NodeDecision& n : outcome.decision.nodes) {
     if (!n.policy.empty()) metrics_->rejected.with_labels({n.policy}).inc();

@@ -1,16 +1,15 @@
 #include "scheduler-extender/state/name_index.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace berth::extender {
 
-namespace {
-
-bool same(std::string_view a, const char* data, std::uint32_t size) {
-  return a.size() == size && std::memcmp(a.data(), data, size) == 0;
+bool NameIndex::Entry::matches(std::uint64_t h, std::string_view s) const {
+  if (hash != h || s.size() != size) return false;
+  return s.size() <= kInline ? std::memcmp(s.data(), name, s.size()) == 0
+                             : std::memcmp(s.data(), data, s.size()) == 0;
 }
-
-}  // namespace
 
 void NameIndex::grow() {
   std::vector<Entry> old = std::move(entries_);
@@ -29,11 +28,15 @@ void NameIndex::insert(std::string_view name, std::uint32_t slot) {
   for (std::size_t i = home(h);; i = (i + 1) & mask) {
     Entry& e = entries_[i];
     if (e.data == nullptr) {
-      e = {h, name.data(), static_cast<std::uint32_t>(name.size()), slot};
+      e.hash = h;
+      e.data = name.data();
+      e.size = static_cast<std::uint32_t>(name.size());
+      e.slot = slot;
+      std::memcpy(e.name, name.data(), std::min(name.size(), kInline));
       ++size_;
       return;
     }
-    if (e.hash == h && same(name, e.data, e.size)) {
+    if (e.matches(h, name)) {
       e.slot = slot;
       e.data = name.data();
       return;
@@ -48,7 +51,7 @@ std::uint32_t NameIndex::find(std::string_view name) const {
   for (std::size_t i = home(h);; i = (i + 1) & mask) {
     const Entry& e = entries_[i];
     if (e.data == nullptr) return kMissing;
-    if (e.hash == h && same(name, e.data, e.size)) return e.slot;
+    if (e.matches(h, name)) return e.slot;
   }
 }
 
@@ -60,7 +63,7 @@ void NameIndex::erase(std::string_view name) {
   while (true) {
     const Entry& e = entries_[i];
     if (e.data == nullptr) return;
-    if (e.hash == h && same(name, e.data, e.size)) break;
+    if (e.matches(h, name)) break;
     i = (i + 1) & mask;
   }
   // Backward-shift deletion keeps every probe sequence unbroken without tombstones.

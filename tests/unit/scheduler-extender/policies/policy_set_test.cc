@@ -48,12 +48,12 @@ TEST_F(PolicySetTest, FilterReportsTheFirstFailingPolicyPerNode) {
   FilterOutcome out = set.filter(p, names);
   EXPECT_TRUE(out.passed.empty());
   ASSERT_EQ(out.failed.size(), 4u);
-  EXPECT_EQ(out.failed[0].reason, InterPodAffinityPolicy::kAntiAffinityRulesNotMatch);
+  EXPECT_EQ(out.reasons[out.failed[0].reason], InterPodAffinityPolicy::kAntiAffinityRulesNotMatch);
   EXPECT_FALSE(out.failed[0].unresolvable);
-  EXPECT_EQ(out.failed[1].reason, NodeAffinityPolicy::kNotMatch);
+  EXPECT_EQ(out.reasons[out.failed[1].reason], NodeAffinityPolicy::kNotMatch);
   EXPECT_TRUE(out.failed[1].unresolvable);
-  EXPECT_EQ(out.failed[2].reason, "Insufficient cpu");
-  EXPECT_EQ(out.failed[3].reason, PolicySet::unknown_node_reason("ghost"));
+  EXPECT_EQ(out.reasons[out.failed[2].reason], "Insufficient cpu");
+  EXPECT_EQ(out.reasons[out.failed[3].reason], PolicySet::unknown_node_reason("ghost"));
   const Decision& d = out.decision;
   EXPECT_EQ(d.verb, "filter");
   EXPECT_EQ(d.candidates, 4u);
@@ -73,7 +73,7 @@ TEST_F(PolicySetTest, FilterAllFailsEveryFeasibleNode) {
   FilterOutcome out = set.filter(member, std::vector<std::string_view>{"n1", "n2", "n3"});
   EXPECT_TRUE(out.passed.empty());
   ASSERT_EQ(out.failed.size(), 3u);
-  EXPECT_NE(out.failed[0].reason.find("pod group ns/g needs 20"), std::string::npos);
+  EXPECT_NE(out.reasons[out.failed[0].reason].find("pod group ns/g needs 20"), std::string::npos);
 }
 
 TEST_F(PolicySetTest, PrioritizeWeighsOnlyPoliciesWithAPreference) {
