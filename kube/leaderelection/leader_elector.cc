@@ -213,7 +213,7 @@ void LeaderElector::become_leader(Clock::time_point renewed_at) {
   if (config_.callbacks.on_started_leading) config_.callbacks.on_started_leading(term);
 }
 
-bool LeaderElector::end_term(const char* why) {
+bool LeaderElector::end_term(const char* why, bool lost) {
   std::unique_ptr<CancelSource> term;
   {
     std::lock_guard lock(mu_);
@@ -224,7 +224,12 @@ bool LeaderElector::end_term(const char* why) {
     if (attempt_) attempt_->cancel();
   }
   cv_.notify_all();
-  log::warn("leader election: no longer leading", {{"lease", lease_name_}, {"reason", why}});
+  if (lost) {
+    log::warn("leader election: lost the lease; stopping",
+              {{"lease", lease_name_}, {"reason", why}});
+  } else {
+    log::info("leader election: stepping down", {{"lease", lease_name_}, {"reason", why}});
+  }
   term->cancel();
   if (config_.callbacks.on_stopped_leading) config_.callbacks.on_stopped_leading();
   return true;
@@ -236,7 +241,7 @@ void LeaderElector::run_watchdog() {
     Clock::time_point deadline = renewed_at_ + config_.renew_deadline;
     if (clock_.now() >= deadline) {
       lock.unlock();
-      end_term("the lease was not renewed within the renew deadline");
+      end_term("the lease was not renewed within the renew deadline", true);
       return;
     }
     clock_.wait_until(cv_, lock, deadline);
@@ -336,7 +341,7 @@ void LeaderElector::stop() {
   stop_.cancel();
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
-  bool was_leading = end_term("stopped");
+  bool was_leading = end_term("stopped", false);
   if (watchdog_.joinable()) watchdog_.join();
   if (was_leading && config_.release_on_stop) release();
 }

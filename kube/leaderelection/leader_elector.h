@@ -97,8 +97,9 @@ class LeaderElector {
   void run();
   void run_watchdog();
   void become_leader(Clock::time_point renewed_at);
-  // Ends the term if it is still running; returns false if it had already ended.
-  bool end_term(const char* why);
+  // Ends the term if it is still running; returns false if it had already ended. `lost`:
+  // renewal failed (as opposed to a stop).
+  bool end_term(const char* why, bool lost);
   void release();
   void observe(const LeaseRecord& record, const std::string& version);
   Clock::duration jittered_retry();
