@@ -13,6 +13,7 @@
 #include "kube/core/strings.h"
 #include "sim/apiserver/api_server.h"
 #include "sim/apiserver/discovery.h"
+#include "sim/cluster/flags.h"
 
 namespace {
 
@@ -39,6 +40,8 @@ struct Flags {
   std::string kubeconfig;
   std::size_t watch_history = 10000;
   int verbosity = 0;
+  berth::sim::ClusterFlags cluster;
+  berth::sim::SimClusterOptions cluster_options;
 };
 
 [[noreturn]] void usage_error(const std::string& message) {
@@ -56,6 +59,7 @@ Flags parse_flags(int argc, char** argv) {
     std::string arg = argv[i];
     if (arg == "--help" || arg == "-h") {
       std::fputs(kUsage, stdout);
+      std::fputs(berth::sim::ClusterFlags::usage().data(), stdout);
       std::exit(0);
     }
     if (arg == "--version") {
@@ -93,7 +97,9 @@ Flags parse_flags(int argc, char** argv) {
       if (!n || *n < 0) usage_error(name + " must be a non-negative integer, got \"" + v + "\"");
       f.verbosity = static_cast<int>(*n);
     } else {
-      usage_error("unknown flag " + name);
+      auto known = f.cluster.parse(name, value, take);
+      if (!known.ok()) usage_error(known.error().message);
+      if (!*known) usage_error("unknown flag " + name);
     }
   }
   for (const std::string* address : {&f.listen, &f.secure_listen}) {
@@ -105,6 +111,9 @@ Flags parse_flags(int argc, char** argv) {
     }
   }
   if (f.listen.empty() && f.secure_listen.empty()) f.listen = "127.0.0.1:8080";
+  auto cluster = f.cluster.finish();
+  if (!cluster.ok()) usage_error(cluster.error().message);
+  f.cluster_options = std::move(cluster).value();
   return f;
 }
 
@@ -131,16 +140,16 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
-  berth::sim::ApiServerOptions options;
-  options.listen = flags.listen;
-  options.secure_listen = flags.secure_listen;
-  options.watch_history = flags.watch_history;
-  auto server = berth::sim::ApiServer::start(options);
-  if (!server.ok()) {
-    std::fprintf(stderr, "berth-sim: %s\n", server.error().message.c_str());
+  berth::sim::SimClusterOptions& options = flags.cluster_options;
+  options.api.listen = flags.listen;
+  options.api.secure_listen = flags.secure_listen;
+  options.api.watch_history = flags.watch_history;
+  auto cluster = berth::sim::SimCluster::start(options);
+  if (!cluster.ok()) {
+    std::fprintf(stderr, "berth-sim: %s\n", cluster.error().message.c_str());
     return 1;
   }
-  auto& s = **server;
+  auto& s = (*cluster)->api_server();
   if (!flags.kubeconfig.empty()) {
     std::string url = s.secure_url().empty() ? s.url() : s.secure_url();
     if (!write_private_file(flags.kubeconfig, s.kubeconfig(url))) {
@@ -156,6 +165,6 @@ int main(int argc, char** argv) {
   int sig = 0;
   sigwait(&signals, &sig);
   kube::log::info("shutting down", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
-  s.stop();
+  (*cluster)->stop();
   return 0;
 }
