@@ -86,7 +86,8 @@ std::string pod_json(int i) {
          R"("True","lastProbeTime":null,"lastTransitionTime":"2026-11-25T04:02:28Z"}],)"
          R"("hostIP":"10.0.3.)" +
          std::to_string(i % 250) + R"(","podIP":"10.244.)" + std::to_string(i % 250) + "." +
-         std::to_string(i % 200) + R"(","podIPs":[{"ip":"10.244.1.7"}],)"
+         std::to_string(i % 200) +
+         R"(","podIPs":[{"ip":"10.244.1.7"}],)"
          R"("startTime":"2026-11-25T04:02:28Z","containerStatuses":[{"name":"app","state":{)"
          R"("running":{"startedAt":"2026-11-25T04:02:30Z"}},"lastState":{},"ready":true,)"
          R"("restartCount":0,"image":"registry.example.com/shop/web:1.42.0","imageID":)"
@@ -112,16 +113,16 @@ const std::vector<std::string>& lines() {
 
 std::size_t total_bytes(const std::vector<std::string>& v) {
   std::size_t n = 0;
-  for (const auto& s : v) n += s.size() + 1;
+  for (const auto& s : v)
+    n += s.size() + 1;
   return n;
 }
 
 void set_counters(benchmark::State& state, std::size_t events, std::size_t bytes) {
   state.counters["events/s"] =
       benchmark::Counter(static_cast<double>(events), benchmark::Counter::kIsRate);
-  state.counters["bytes/s"] = benchmark::Counter(static_cast<double>(bytes),
-                                                 benchmark::Counter::kIsRate,
-                                                 benchmark::Counter::kIs1024);
+  state.counters["bytes/s"] = benchmark::Counter(
+      static_cast<double>(bytes), benchmark::Counter::kIsRate, benchmark::Counter::kIs1024);
   state.counters["event_bytes"] =
       static_cast<double>(bytes) / static_cast<double>(std::max<std::size_t>(events, 1));
 }
@@ -192,10 +193,11 @@ BENCHMARK(BM_DecodeAndDeliverGeneralPath)->Unit(benchmark::kMillisecond);
 // apiserver over HTTP/1.1); kube::Client::watch reads them through cpprestsdk and decodes.
 void BM_WatchOverHttp(benchmark::State& state) {
   const auto& in = lines();
-  auto server = kube::http::Server::start(
-      {}, [&in](kube::http::Request&&, kube::http::Responder responder) {
+  auto server =
+      kube::http::Server::start({}, [&in](kube::http::Request&&, kube::http::Responder responder) {
         auto stream = responder.stream(200, {});
-        for (const std::string& line : in) stream->write(line + "\n");
+        for (const std::string& line : in)
+          stream->write(line + "\n");
         stream->finish();
       });
   if (!server.ok()) {
@@ -246,7 +248,8 @@ void BM_CachedPodMemory(benchmark::State& state) {
   constexpr int kPods = 10000;
   std::vector<std::string> in = event_lines(kPods);
   std::size_t json_bytes = 0;
-  for (const auto& line : in) json_bytes += line.size();
+  for (const auto& line : in)
+    json_bytes += line.size();
   double object_bytes = 0;
   double rss_delta = 0;
   for (auto _ : state) {
@@ -270,7 +273,8 @@ void BM_CachedPodMemory(benchmark::State& state) {
     malloc_trim(0);
     std::size_t after = rss_bytes();
     std::size_t sum = 0;
-    for (const auto& o : cache) sum += o.memory_bytes();
+    for (const auto& o : cache)
+      sum += o.memory_bytes();
     object_bytes = static_cast<double>(sum) / kPods;
     rss_delta = static_cast<double>(after > before ? after - before : 0) / kPods;
     benchmark::DoNotOptimize(cache.data());
