@@ -1,6 +1,7 @@
 #include "sim/cluster/sim_cluster.h"
 
 #include "kube/core/log.h"
+#include "sim/apiserver/openapi.h"
 
 namespace berth::sim {
 
@@ -23,6 +24,7 @@ kube::Result<std::unique_ptr<SimCluster>> SimCluster::start(SimClusterOptions op
   };
   KUBE_ASSIGN_OR_RETURN(c->server_, ApiServer::start(options.api));
   faults->attach(*c->server_);
+  c->server_->add_route("/openapi/v3", openapi::handler(c->server_->registry()));
 
   ObjectApi& api = c->server_->api();
   LocalClient client(api, Identity{"system:admin", {"system:masters"}, ""}, faults);
