@@ -1,6 +1,24 @@
 #include "controllers/rollout/expectations.h"
 
+#include "kube/core/strings.h"
+
 namespace berth::rollout {
+
+namespace {
+
+// Whether `seen` shows a write that returned `written`. resourceVersions are opaque by
+// contract, but every apiserver storage (etcd3's revision, berth-sim's counter) issues them as
+// increasing integers and the watch cache compares them so; a relist after 410 Gone shows a
+// later version, never the written one, and without this the reconcile would wait out the
+// timeout. Anything not an integer only matches exactly.
+bool shows(std::string_view seen, std::string_view written) {
+  if (seen == written) return true;
+  auto s = kube::parse_int(seen);
+  auto w = kube::parse_int(written);
+  return s && w && *s >= *w;
+}
+
+}  // namespace
 
 Expectations::Expectations(kube::Clock& clock, kube::Clock::duration timeout)
     : clock_(clock), timeout_(timeout) {}
@@ -15,7 +33,7 @@ void Expectations::expect(std::string_view owner, std::string_view kind,
   std::lock_guard lock(mu_);
   if (auto seen = seen_.find(object); seen != seen_.end()) {
     for (const Seen& s : seen->second) {
-      if (s.resource_version == resource_version) return;
+      if (shows(s.resource_version, resource_version)) return;
     }
   }
   auto it = by_object_.find(object);
@@ -43,7 +61,7 @@ void Expectations::observe(const kube::Object& object, bool deleted) {
   if (now >= next_sweep_) forget_old_seen(now);
   auto it = by_object_.find(key);
   if (it == by_object_.end()) return;
-  if (!deleted && it->second.resource_version != object.resource_version()) return;
+  if (!deleted && !shows(object.resource_version(), it->second.resource_version)) return;
   auto owned = by_owner_.find(it->second.owner);
   if (owned != by_owner_.end()) {
     owned->second.erase(key);

@@ -22,8 +22,8 @@ namespace berth::rollout {
 
 class Expectations {
  public:
-  // An expectation is dropped after `timeout` even if never observed: a watch that relisted
-  // past the awaited resourceVersion shows a later one, never that one.
+  // An expectation is dropped after `timeout` even if never observed (an object whose
+  // resourceVersions are not integers, relisted past the awaited one).
   explicit Expectations(kube::Clock& clock,
                         kube::Clock::duration timeout = std::chrono::seconds(5));
 
@@ -32,8 +32,9 @@ class Expectations {
   // already: a watch event can arrive before the write's response.
   void expect(std::string_view owner, std::string_view kind, std::string_view object_key,
               std::string_view resource_version);
-  // An informer delivered `object` (an add, update or delete): fulfils an expectation of
-  // exactly this version, or of any version once the object is deleted.
+  // An informer delivered `object` (an add, update or delete): fulfils an expectation of this
+  // version or an earlier one (a relist skips versions), or of any version once the object
+  // is deleted.
   void observe(const kube::Object& object, bool deleted = false);
   // How long the earliest outstanding expectation of `owner` may still be waited for; zero
   // when none is outstanding.

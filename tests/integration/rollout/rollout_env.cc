@@ -22,18 +22,79 @@ json::Document rollout_crd() {
   return std::move(doc).value();
 }
 
+berth::sim::SimClusterOptions fast_cluster(int nodes) {
+  using std::chrono::milliseconds;
+  berth::sim::SimClusterOptions o;
+  o.api.listen = "127.0.0.1:0";
+  o.nodes.count = nodes;
+  o.nodes.lease_interval = milliseconds(500);
+  o.kubelet_options.pod_start_delay = milliseconds(40);
+  o.kubelet_options.start_jitter = 0.5;
+  o.kubelet_options.pod_stop_delay = milliseconds(20);
+  o.kubelet_options.crash_run_time = milliseconds(50);
+  o.kubelet_options.crash_loop_backoff = milliseconds(100);
+  o.kubelet_options.max_crash_loop_backoff = milliseconds(400);
+  o.scheduler_options.queue.initial_backoff = milliseconds(20);
+  o.scheduler_options.queue.max_backoff = milliseconds(200);
+  o.seed = 17;
+  return o;
+}
+
+berth::sim::FaultConfig flaky_api() {
+  using std::chrono::milliseconds;
+  berth::sim::FaultConfig f;
+  f.seed = 23;
+  f.rules.push_back({.verbs = {"create", "update", "patch", "delete"},
+                     .error_rate = 0.05,
+                     .code = 429,
+                     .retry_after_seconds = 1});
+  f.rules.push_back({.error_rate = 0.03, .code = 500});
+  f.drop_watches_every = milliseconds(1000);
+  f.expire_history_every = milliseconds(2500);
+  return f;
+}
+
+namespace {
+
+// What fault injection answers with; a real failure of the same code would repeat until the
+// retry deadline and fail the test anyway.
+bool injected(const kube::Error& e) {
+  return e.code == 429 || e.code == 500 || e.code == 503 || e.code == 504;
+}
+
+template <typename F>
+auto retrying(F&& call) -> decltype(call()) {
+  auto result = call();
+  berth::testing::wait_for(
+      [&] {
+        if (result.ok() || !injected(result.error())) return true;
+        result = call();
+        return result.ok() || !injected(result.error());
+      },
+      std::chrono::seconds(10), std::chrono::milliseconds(1));
+  return result;
+}
+
+}  // namespace
+
 RolloutEnv::RolloutEnv() : RolloutEnv(Options{}) {}
 
 RolloutEnv::RolloutEnv(Options options) : options_(std::move(options)) {
   url_ = options_.server_url;
-  if (url_.empty()) {
+  if (url_.empty() && options_.cluster) {
+    auto started = berth::sim::SimCluster::start(*options_.cluster);
+    if (!started.ok()) throw std::runtime_error("SimCluster: " + started.error().to_string());
+    cluster_ = std::move(started).value();
+    url_ = cluster_->url();
+  } else if (url_.empty()) {
     auto started = berth::sim::ApiServer::start({.listen = "127.0.0.1:0"});
     if (!started.ok()) throw std::runtime_error("berth-sim: " + started.error().to_string());
     server_ = std::move(started).value();
     url_ = server_->url();
   }
   client_ = new_client();
-  auto crd = client_->create(kube::resources::kCustomResourceDefinitions, rollout_crd());
+  auto crd = retrying(
+      [&] { return client_->create(kube::resources::kCustomResourceDefinitions, rollout_crd()); });
   if (!crd.ok() && !crd.error().is_already_exists()) {
     throw std::runtime_error("CRD: " + crd.error().to_string());
   }
@@ -45,7 +106,7 @@ RolloutEnv::RolloutEnv(Options options) : options_(std::move(options)) {
       std::chrono::seconds(10));
   if (!established) throw std::runtime_error("Rollout CRD not served");
   auto ns = json::parse(R"({"apiVersion":"v1","kind":"Namespace","metadata":{"name":"demo"}})");
-  auto created = client_->create(kube::resources::kNamespaces, *ns);
+  auto created = retrying([&] { return client_->create(kube::resources::kNamespaces, *ns); });
   if (!created.ok() && !created.error().is_already_exists()) {
     throw std::runtime_error("namespace: " + created.error().to_string());
   }
@@ -54,6 +115,8 @@ RolloutEnv::RolloutEnv(Options options) : options_(std::move(options)) {
 
 RolloutEnv::~RolloutEnv() {
   stop_controller();
+  client_.reset();
+  if (cluster_) cluster_->stop();
 }
 
 std::unique_ptr<kube::Client> RolloutEnv::new_client() const {
@@ -75,6 +138,10 @@ void RolloutEnv::start_controller() {
   options.health_bind_address = "";
   options.cache_sync_timeout = std::chrono::seconds(20);
   options.graceful_shutdown_timeout = std::chrono::seconds(5);
+  // Watches are cut every second under fault injection; a relist that fails as well waits
+  // out a back-off scaled for tests rather than client-go's 800 ms to 30 s.
+  options.watcher.initial_backoff = std::chrono::milliseconds(20);
+  options.watcher.max_backoff = std::chrono::milliseconds(500);
   auto manager = kube::Manager::create(std::move(options));
   if (!manager.ok()) throw std::runtime_error("manager: " + manager.error().to_string());
   manager_ = std::move(manager).value();
@@ -99,20 +166,36 @@ kube::Object RolloutEnv::create(const kube::ResourceType& type, std::string_view
   if (!doc.ok()) return {};
   json::Value& meta = json::ensure_object(*doc, "metadata", doc->GetAllocator());
   json::set_string(meta, "namespace", kNamespace, doc->GetAllocator());
-  auto created = client_->create(type, *doc);
+  auto created = retrying([&] { return client_->create(type, *doc); });
   EXPECT_TRUE(created.ok()) << (created.ok() ? "" : created.error().to_string());
   return created.ok() ? std::move(created).value() : kube::Object();
 }
 
 kube::Object RolloutEnv::get(const kube::ResourceType& type, const std::string& name) {
-  auto got = client_->get(type, kNamespace, name);
+  auto got = retrying([&] { return client_->get(type, kNamespace, name); });
   return got.ok() ? std::move(got).value() : kube::Object();
+}
+
+std::vector<kube::Object> RolloutEnv::list(const kube::ResourceType& type,
+                                           std::string_view selector) {
+  auto listed = retrying(
+      [&] { return client_->list(type, kNamespace, {.label_selector = std::string(selector)}); });
+  return listed.ok() ? std::move(listed->items) : std::vector<kube::Object>{};
+}
+
+std::optional<std::string> RolloutEnv::pinned(const std::string& service) {
+  kube::Object s = get(kube::resources::kServices, service);
+  const json::Value* pin =
+      s ? json::find_path(s.json(), {"spec", "selector", kPodTemplateHashLabel}) : nullptr;
+  if (pin == nullptr || !pin->IsString()) return std::nullopt;
+  return std::string(json::as_string(*pin));
 }
 
 kube::Result<kube::Object> RolloutEnv::merge_patch(const kube::ResourceType& type,
                                                    const std::string& name,
                                                    std::string_view patch) {
-  return client_->patch(type, kNamespace, name, kube::PatchType::kMerge, patch);
+  return retrying(
+      [&] { return client_->patch(type, kNamespace, name, kube::PatchType::kMerge, patch); });
 }
 
 void RolloutEnv::annotate(const std::string& rollout, std::string_view key,

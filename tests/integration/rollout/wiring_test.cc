@@ -7,9 +7,9 @@
 #include <atomic>
 
 #include "controllers/rollout/names.h"
-#include "controllers/rollout/template_hash.h"
 #include "kube/http/server.h"
 #include "tests/integration/rollout/rollout_env.h"
+#include "tests/integration/rollout/rollout_objects.h"
 #include "tests/support/wait.h"
 
 namespace berth::rollout::testing {
@@ -18,62 +18,6 @@ namespace {
 namespace json = kube::json;
 using berth::testing::wait_for;
 using std::chrono::seconds;
-
-std::string rollout_json(std::string_view name, int replicas, std::string_view image,
-                         std::string_view strategy, std::string_view extra = "") {
-  std::string s = R"({"apiVersion":"berth.dev/v1alpha1","kind":"Rollout","metadata":{"name":")" +
-                  std::string(name) + R"("},"spec":{"replicas":)" + std::to_string(replicas) +
-                  R"(,"selector":{"matchLabels":{"app":")" + std::string(name) +
-                  R"("}},"template":{"metadata":{"labels":{"app":")" + std::string(name) +
-                  R"("}},"spec":{"containers":[{"name":"app","image":")" + std::string(image) +
-                  R"("}]}},"strategy":)" + std::string(strategy);
-  if (!extra.empty()) s += "," + std::string(extra);
-  return s + "}}";
-}
-
-std::string service_json(std::string_view name, std::string_view app) {
-  return R"({"apiVersion":"v1","kind":"Service","metadata":{"name":")" + std::string(name) +
-         R"("},"spec":{"selector":{"app":")" + std::string(app) + R"("},"ports":[{"port":80}]}})";
-}
-
-std::string image_patch(std::string_view image) {
-  return R"({"spec":{"template":{"spec":{"containers":[{"name":"app","image":")" +
-         std::string(image) + R"("}]}}}})";
-}
-
-std::string phase(const kube::Object& o) {
-  return o.status() ? std::string(json::get_string(*o.status(), "phase")) : "";
-}
-std::string status_string(const kube::Object& o, std::string_view key) {
-  return o.status() ? std::string(json::get_string(*o.status(), key)) : "";
-}
-std::int64_t status_int(const kube::Object& o, std::string_view key) {
-  return o.status() ? json::get_int(*o.status(), key, -1) : -1;
-}
-std::optional<std::string> condition(const kube::Object& o, std::string_view type,
-                                     std::string_view field) {
-  const json::Value* conds = o.status() ? json::find(*o.status(), "conditions") : nullptr;
-  if (conds == nullptr || !conds->IsArray()) return std::nullopt;
-  for (const json::Value& c : conds->GetArray()) {
-    if (json::get_string(c, "type") == type) return std::string(json::get_string(c, field));
-  }
-  return std::nullopt;
-}
-
-std::string hash_of(std::string_view app, std::string_view image) {
-  auto t = json::parse(R"({"metadata":{"labels":{"app":")" + std::string(app) +
-                       R"("}},"spec":{"containers":[{"name":"app","image":")" + std::string(image) +
-                       R"("}]}})");
-  return template_hash(*t);
-}
-
-std::optional<std::string> pinned(RolloutEnv& env, const std::string& service) {
-  kube::Object s = env.get(kube::resources::kServices, service);
-  const json::Value* pin =
-      s ? json::find_path(s.json(), {"spec", "selector", kPodTemplateHashLabel}) : nullptr;
-  if (pin == nullptr || !pin->IsString()) return std::nullopt;
-  return std::string(json::as_string(*pin));
-}
 
 std::int64_t spec_replicas(RolloutEnv& env, const kube::ResourceType& type,
                            const std::string& name) {
@@ -171,8 +115,8 @@ TEST(RolloutWiring, CanaryCreatesPinsPausesAndPromotes) {
   EXPECT_EQ(json::get_string(
                 *json::find_path(rs.json(), {"spec", "template", "metadata", "labels"}), "app"),
             "web");
-  EXPECT_EQ(pinned(env, "web-stable"), v1);
-  EXPECT_EQ(pinned(env, "web-canary"), v1);
+  EXPECT_EQ(env.pinned("web-stable"), v1);
+  EXPECT_EQ(env.pinned("web-canary"), v1);
   EXPECT_EQ(status_string(rollout, "selector"), "app=web");
   EXPECT_EQ(status_int(rollout, "replicas"), 4);
 
@@ -186,8 +130,8 @@ TEST(RolloutWiring, CanaryCreatesPinsPausesAndPromotes) {
             "");
   EXPECT_EQ(spec_replicas(env, kube::resources::kReplicaSets, "web-" + v2), 2);
   EXPECT_EQ(spec_replicas(env, kube::resources::kReplicaSets, "web-" + v1), 2);
-  EXPECT_TRUE(wait_for([&] { return pinned(env, "web-canary") == v2; }));
-  EXPECT_EQ(pinned(env, "web-stable"), v1);
+  EXPECT_TRUE(wait_for([&] { return env.pinned("web-canary") == v2; }));
+  EXPECT_EQ(env.pinned("web-stable"), v1);
   EXPECT_EQ(condition(env.rollout("web"), "Paused", "reason"), "PauseStep");
 
   env.annotate("web", kActionAnnotation, "promote@tester");
@@ -198,7 +142,7 @@ TEST(RolloutWiring, CanaryCreatesPinsPausesAndPromotes) {
                                       !o.annotation(kActionAnnotation).has_value();
                              }),
             "");
-  EXPECT_TRUE(wait_for([&] { return pinned(env, "web-stable") == v2; }));
+  EXPECT_TRUE(wait_for([&] { return env.pinned("web-stable") == v2; }));
   EXPECT_EQ(spec_replicas(env, kube::resources::kReplicaSets, "web-" + v1), 0);
   kube::Object done = env.rollout("web");
   bool by_tester = false;
@@ -273,7 +217,7 @@ TEST(RolloutWiring, TakesOverADeploymentOnceAndHandsItBack) {
   kube::Object rollout = env.rollout("shop");
   EXPECT_TRUE(rollout.has_finalizer(kFinalizer));
   std::string hash = status_string(rollout, "stableHash");
-  EXPECT_EQ(pinned(env, "shop"), hash);
+  EXPECT_EQ(env.pinned("shop"), hash);
 
   // A second Rollout of the same Deployment is refused, precisely.
   env.create(kRollouts, named("shop-two"));
@@ -284,6 +228,14 @@ TEST(RolloutWiring, TakesOverADeploymentOnceAndHandsItBack) {
             "");
   EXPECT_EQ(condition(env.rollout("shop-two"), "InvalidSpec", "message"),
             "spec.workloadRef: Deployment shop is already managed by Rollout shop");
+  EXPECT_EQ(phase(env.rollout("shop-two")), "Degraded");
+  EXPECT_TRUE(wait_for([&] {
+    auto reasons = event_reasons(env, "shop-two");
+    return std::find(reasons.begin(), reasons.end(), "DeploymentManagedElsewhere") != reasons.end();
+  }));
+  // The first Rollout keeps the Deployment.
+  EXPECT_EQ(env.get(kube::resources::kDeployments, "shop").annotation(kManagedByAnnotation),
+            "shop");
   auto removed = env.client().remove(kRollouts, kNamespace, "shop-two");
   ASSERT_TRUE(removed.ok());
 
@@ -295,7 +247,7 @@ TEST(RolloutWiring, TakesOverADeploymentOnceAndHandsItBack) {
   EXPECT_EQ(json::get_int(*deployment.status(), "availableReplicas", -1), 3);
   EXPECT_FALSE(deployment.annotation(kManagedByAnnotation).has_value());
   EXPECT_FALSE(deployment.annotation(kOriginalReplicasAnnotation).has_value());
-  EXPECT_EQ(pinned(env, "shop"), std::nullopt);
+  EXPECT_EQ(env.pinned("shop"), std::nullopt);
 }
 
 TEST(RolloutWiring, HttpAnalysisPassesThenAbortsOnABadAnswer) {

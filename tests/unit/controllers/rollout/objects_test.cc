@@ -256,5 +256,26 @@ TEST(Expectations, AWatchEventAheadOfTheWriteResponseCounts) {
   EXPECT_GT(e.outstanding("demo/web"), kube::Clock::duration::zero());
 }
 
+TEST(Expectations, ALaterVersionAfterARelistCounts) {
+  kube::FakeClock clock;
+  Expectations e(clock, std::chrono::seconds(5));
+  e.expect("demo/web", "ReplicaSet", "demo/a", "40");
+  // The watch expired (410) and the relist shows the object two writes later.
+  e.observe(object(R"({"kind":"ReplicaSet","metadata":{"name":"a","namespace":"demo",
+      "resourceVersion":"42"}})"));
+  EXPECT_EQ(e.outstanding("demo/web"), kube::Clock::duration::zero());
+  // Already delivered past the written version before the response was handled.
+  e.expect("demo/web", "ReplicaSet", "demo/a", "41");
+  EXPECT_EQ(e.outstanding("demo/web"), kube::Clock::duration::zero());
+  // Versions that are not integers only match exactly.
+  e.expect("demo/web", "ReplicaSet", "demo/b", "v7");
+  e.observe(object(R"({"kind":"ReplicaSet","metadata":{"name":"b","namespace":"demo",
+      "resourceVersion":"v8"}})"));
+  EXPECT_EQ(e.outstanding("demo/web"), std::chrono::seconds(5));
+  e.observe(object(R"({"kind":"ReplicaSet","metadata":{"name":"b","namespace":"demo",
+      "resourceVersion":"v7"}})"));
+  EXPECT_EQ(e.outstanding("demo/web"), kube::Clock::duration::zero());
+}
+
 }  // namespace
 }  // namespace berth::rollout
