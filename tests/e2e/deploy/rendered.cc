@@ -1,127 +1,14 @@
 #include "tests/e2e/deploy/rendered.h"
 
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <cstdlib>
-#include <cstring>
 
 #include "kube/api/selector.h"
 #include "kube/core/strings.h"
 #include "kube/core/yaml.h"
 
-extern char** environ;
-
 namespace berth::deploy_test {
 
 namespace json = kube::json;
-
-namespace {
-
-kube::Error errno_error(std::string_view what) {
-  return kube::Error::make(kube::Reason::kInternalError,
-                           std::string(what) + ": " + std::strerror(errno));
-}
-
-// Closes a descriptor on every path out of run_command.
-class Fd {
- public:
-  explicit Fd(int fd = -1) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() { reset(); }
-  int get() const { return fd_; }
-  void reset(int fd = -1) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = fd;
-  }
-
- private:
-  int fd_;
-};
-
-bool read_all(int fd, std::string& out) {
-  char buffer[65536];
-  for (;;) {
-    ssize_t n = ::read(fd, buffer, sizeof buffer);
-    if (n == 0) return true;
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    out.append(buffer, static_cast<std::size_t>(n));
-  }
-}
-
-bool executable(const std::string& path) {
-  struct stat st {};
-  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), X_OK) == 0;
-}
-
-}  // namespace
-
-kube::Result<CommandResult> run_command(const std::vector<std::string>& argv) {
-  if (argv.empty()) return kube::Error::make(kube::Reason::kInvalid, "run_command: no program");
-  int pipe_fds[2];
-  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return errno_error("pipe2");
-  Fd out_read(pipe_fds[0]);
-  Fd out_write(pipe_fds[1]);
-  // stderr goes to an unlinked temporary file: reading two pipes would need poll(), and
-  // kubectl's stderr is small.
-  char err_path[] = "/tmp/berth-deploy-test-XXXXXX";
-  Fd err_file(::mkostemp(err_path, O_CLOEXEC));
-  if (err_file.get() < 0) return errno_error("mkostemp");
-  ::unlink(err_path);
-
-  posix_spawn_file_actions_t actions;
-  if (posix_spawn_file_actions_init(&actions) != 0) return errno_error("posix_spawn");
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&actions, out_write.get(), 1);
-  posix_spawn_file_actions_adddup2(&actions, err_file.get(), 2);
-  std::vector<char*> args;
-  args.reserve(argv.size() + 1);
-  for (const std::string& a : argv)
-    args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  pid_t pid = 0;
-  int rc = posix_spawn(&pid, argv[0].c_str(), &actions, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  out_write.reset();
-  if (rc != 0) {
-    errno = rc;
-    return errno_error("cannot run " + argv[0]);
-  }
-
-  CommandResult result;
-  bool read_ok = read_all(out_read.get(), result.out);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) return errno_error("waitpid");
-  }
-  if (!read_ok) return errno_error("reading the output of " + argv[0]);
-  if (::lseek(err_file.get(), 0, SEEK_SET) < 0 || !read_all(err_file.get(), result.err)) {
-    return errno_error("reading the errors of " + argv[0]);
-  }
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return result;
-}
-
-std::optional<std::string> find_kubectl() {
-  if (const char* configured = std::getenv("BERTH_KUBECTL"); configured && *configured) {
-    return executable(configured) ? std::optional<std::string>(configured) : std::nullopt;
-  }
-  const char* path = std::getenv("PATH");
-  if (path == nullptr) return std::nullopt;
-  for (std::string_view dir : kube::split(path, ':')) {
-    std::string candidate = (dir.empty() ? std::string(".") : std::string(dir)) + "/kubectl";
-    if (executable(candidate)) return candidate;
-  }
-  return std::nullopt;
-}
 
 std::filesystem::path deploy_dir() {
   if (const char* dir = std::getenv("BERTH_DEPLOY_DIR"); dir && *dir) return dir;

@@ -1,6 +1,6 @@
 // What `kubectl kustomize deploy/` renders, as JSON objects, plus the lookups the manifest
-// tests share. kubectl is $BERTH_KUBECTL when set, else the first `kubectl` on PATH; a test
-// skips when there is none.
+// tests share. kubectl comes from tests/support/process.h's find_kubectl(); a test skips when
+// there is none.
 #pragma once
 
 #include <filesystem>
@@ -11,20 +11,13 @@
 
 #include "kube/core/json.h"
 #include "kube/core/result.h"
+#include "tests/support/process.h"
 
 namespace berth::deploy_test {
 
-struct CommandResult {
-  int exit_code = -1;  // 128 + signal when killed by one
-  std::string out;
-  std::string err;
-};
-
-// Runs argv[0] (a path) with its arguments, no shell, stdin from /dev/null.
-kube::Result<CommandResult> run_command(const std::vector<std::string>& argv);
-
-// $BERTH_KUBECTL, else `kubectl` from PATH; nullopt when neither is an executable file.
-std::optional<std::string> find_kubectl();
+using berth::testing::CommandResult;
+using berth::testing::find_kubectl;
+using berth::testing::run_command;
 
 // The tree under test: $BERTH_DEPLOY_DIR when set (a copy or an overlay), else <source>/deploy.
 std::filesystem::path deploy_dir();
