@@ -47,6 +47,8 @@ struct ApiError {
   std::string continue_token{};
   // Sent as the Retry-After header when > 0.
   int retry_after_header = 0;
+  // Sent as Warning headers: what admission webhooks said before one of them rejected.
+  std::vector<std::string> warnings{};
 
   ApiError() = default;
   ApiError(int c, std::string r, std::string m)

@@ -27,6 +27,7 @@ struct ApiServer::State {
   std::unique_ptr<NamespaceController> namespaces;
   std::unique_ptr<CrdController> crds;
   std::unique_ptr<Handlers> handlers;
+  std::shared_ptr<WebhookAdmission> webhooks;  // null when webhook admission is off
   std::unique_ptr<kube::http::Server> plain;
   std::unique_ptr<kube::http::Server> secure;
   bool stopped = false;
@@ -82,6 +83,11 @@ kube::Result<std::unique_ptr<ApiServer>> ApiServer::start(ApiServerOptions optio
       std::make_unique<ObjectApi>(*state->registry, *state->store, *state->hub, options.api);
   for (auto& plugin : builtin_admission_plugins(*state->api))
     state->api->add_admission(plugin);
+  // Last, as in the apiserver: webhooks see what the built-in plugins made of the object.
+  if (options.webhooks.enabled) {
+    state->webhooks = std::make_shared<WebhookAdmission>(*state->api, options.webhooks);
+    state->api->add_admission(state->webhooks);
+  }
   state->api->set_field_manager(make_field_manager(*state->registry));
   state->queue = std::make_unique<TaskQueue>();
   state->gc = std::make_unique<GarbageCollector>(*state->api, *state->queue);
@@ -217,6 +223,11 @@ TaskQueue& ApiServer::controllers() {
 
 void ApiServer::add_route(std::string prefix, kube::http::Handler handler) {
   state_->handlers->add_route(std::move(prefix), std::move(handler));
+}
+
+void ApiServer::set_webhook_service_address(std::string service, std::string address) {
+  if (state_->webhooks)
+    state_->webhooks->set_service_address(std::move(service), std::move(address));
 }
 
 void ApiServer::add_representation(std::shared_ptr<Representation> representation) {

@@ -19,6 +19,7 @@
 #include "sim/apiserver/representation.h"
 #include "sim/apiserver/task_queue.h"
 #include "sim/apiserver/watch_hub.h"
+#include "sim/apiserver/webhook_admission.h"
 
 namespace berth::sim {
 
@@ -42,6 +43,9 @@ struct ApiServerOptions {
   // Wraps the request handler of every listener (fault injection sits here); the wrapper gets
   // each request first and passes it on, delays it or answers it itself.
   std::function<kube::http::Handler(kube::http::Handler)> wrap_handler{};
+  // Admission webhooks: the Mutating/ValidatingWebhookConfigurations in the store are called on
+  // every write (webhook_admission.h). Service references need an address here.
+  WebhookAdmissionOptions webhooks{};
 };
 
 class ApiServer {
@@ -68,6 +72,9 @@ class ApiServer {
 
   // Extra HTTP routes (fault injection, /admin/...), matched by path prefix before the API.
   void add_route(std::string prefix, kube::http::Handler handler);
+  // Maps a webhook clientConfig.service ("namespace/name") to "host:port" from now on (see
+  // ApiServerOptions::webhooks); no effect when webhook admission is off.
+  void set_webhook_service_address(std::string service, std::string address);
   // Response formats chosen by Accept (Table rendering).
   void add_representation(std::shared_ptr<Representation> representation);
 

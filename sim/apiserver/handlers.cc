@@ -241,6 +241,8 @@ void Handlers::fail(Call& call, const ApiError& error) {
   http::Response resp = status_response(error);
   resp.headers.add("Audit-Id", new_uid());
   resp.headers.add("Cache-Control", "no-cache, private");
+  for (const auto& w : error.warnings)
+    resp.headers.add("Warning", warning_header(w));
   resp.headers.add("X-Kubernetes-Pf-Flowschema-Uid", flow_schema_uid_);
   resp.headers.add("X-Kubernetes-Pf-Prioritylevel-Uid", priority_level_uid_);
   call.responder.send(std::move(resp));

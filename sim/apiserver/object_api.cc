@@ -704,10 +704,6 @@ ApiResult<WriteResult> ObjectApi::update_once(const ResourcePtr& resource,
   json::remove(m, "selfLink");
   json::set_string(m, "resourceVersion", current_rv, a);
   if (subresource.empty()) r.strategy->prepare_for_update(desired, old, a);
-  if (r.has_generation && differs_outside(desired, old, {"metadata", "status"})) {
-    json::set(metadata_of(desired), "generation",
-              Value(json::get_int(old_meta, "generation", 0) + 1), a);
-  }
   if (subresource != "binding") {
     KUBE_RETURN_IF_ERROR(record_update(r, desired, &old, subresource, options));
   }
@@ -725,6 +721,11 @@ ApiResult<WriteResult> ObjectApi::update_once(const ResourcePtr& resource,
   admission.user = options.user;
   admission.warnings = &result.warnings;
   KUBE_RETURN_IF_ERROR(run_admit(admission));
+  // After admission: a mutating webhook's change to the spec is a new generation too.
+  if (r.has_generation && differs_outside(desired, old, {"metadata", "status"})) {
+    json::set(metadata_of(desired), "generation",
+              Value(json::get_int(old_meta, "generation", 0) + 1), a);
+  }
 
   FieldErrors errs =
       validate_object_meta(metadata_of(desired), r.strategy->name_rule(), r.namespaced);
