@@ -103,7 +103,8 @@ bool mounts(const json::Value& container, std::string_view path) {
 }
 
 // A second webhook server under the test's control, TLS with a certificate for 127.0.0.1:
-// /add-container adds container "late" to a pod that lacks it; /hang never answers.
+// /add-container adds container "late" to a pod that lacks it; /hang never answers; /garbage,
+// /wrong-uid, /http-500 and /bad-patch answer what a broken webhook would.
 class TestWebhook {
  public:
   TestWebhook() {
@@ -148,13 +149,32 @@ class TestWebhook {
       ++hung_count_;
       return;
     }
-    ++add_calls_;
+    if (r.path() == "/garbage") {
+      w.send(kube::http::Response::json(200, "{\"apiVersion\": \"admission.k8s.io/v1\", trunc"));
+      return;
+    }
+    if (r.path() == "/http-500") {
+      w.send(kube::http::Response::text(500, "webhook crashed"));
+      return;
+    }
     auto review = json::parse(r.body);
     if (!review.ok()) {
       w.send(kube::http::Response::text(400, "bad review"));
       return;
     }
     const json::Value& request = (*review)["request"];
+    if (r.path() == "/wrong-uid" || r.path() == "/bad-patch") {
+      bool wrong_uid = r.path() == "/wrong-uid";
+      std::string uid = wrong_uid ? "not-the-uid" : std::string(json::get_string(request, "uid"));
+      std::string patch = kube::base64_encode(R"([{"op":"remove","path":"/spec/nonexistent"}])");
+      w.send(kube::http::Response::json(
+          200,
+          R"({"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","response":{"uid":")" +
+              uid + R"(","allowed":true)" +
+              (wrong_uid ? "" : R"(,"patchType":"JSONPatch","patch":")" + patch + "\"") + "}}"));
+      return;
+    }
+    ++add_calls_;
     std::string patch = "[]";
     const json::Value* object = json::find(request, "object");
     bool has_late = false;
@@ -544,6 +564,47 @@ TEST_F(AdmissionChain, IfNeededReinvokesBerthAfterALaterWebhookAddsAContainer) {
   EXPECT_EQ(containers_named(pod, "berth-log-shipper").size(), 1u);
   // reinvocationPolicy Never: the later webhook itself is called once.
   EXPECT_EQ(late.add_container_calls(), 1);
+}
+
+TEST_F(AdmissionChain, BrokenAnswersFollowTheFailurePolicy) {
+  TestWebhook broken;
+  struct Case {
+    std::string path;
+    std::string error;  // in the 500's message
+    bool ignorable;     // admitted under failurePolicy Ignore
+  };
+  std::vector<Case> cases = {
+      {"garbage", "received invalid webhook response: decoding the response", true},
+      {"wrong-uid", "received invalid webhook response: expected response.uid=", true},
+      {"http-500", "/http-500?timeout=10s\": the server responded with HTTP 500", true},
+      // A patch that does not apply is the apiserver's own failure, not the call's.
+      {"bad-patch", "applying the JSON patch of webhook \"bad-patch.berth.dev\"", false},
+  };
+  for (const auto& c : cases) {
+    create(kMutatingWebhookConfigurations,
+           configuration("MutatingWebhookConfiguration", "zz-" + c.path,
+                         webhook_entry(c.path + ".berth.dev",
+                                       R"({"url":")" + broken.url("/" + c.path) +
+                                           R"(","caBundle":")" + broken.ca_bundle() + R"("})",
+                                       R"(,"objectSelector":{"matchLabels":{"answer":")" + c.path +
+                                           R"("}})")));
+  }
+  int n = 0;
+  for (const auto& c : cases) {
+    auto refused = create_pod(pod_json("p" + std::to_string(n++), "plain", "nginx:1.25", "",
+                                       R"("answer":")" + c.path + "\""));
+    ASSERT_FALSE(refused.ok()) << c.path;
+    EXPECT_EQ(refused.error().code, 500) << c.path;
+    EXPECT_NE(refused.error().message.find(c.error), std::string::npos)
+        << c.path << ": " << refused.error().message;
+  }
+  for (const auto& c : cases) {
+    set_failure_policy(kMutatingWebhookConfigurations, "zz-" + c.path, "Ignore");
+    auto created = create_pod(pod_json("p" + std::to_string(n++), "plain", "nginx:1.25", "",
+                                       R"("answer":")" + c.path + "\""));
+    EXPECT_EQ(created.ok(), c.ignorable)
+        << c.path << ": " << (created.ok() ? std::string("admitted") : created.error().message);
+  }
 }
 
 TEST_F(AdmissionChain, DryRunSeesTheMutationWithoutStoringIt) {
