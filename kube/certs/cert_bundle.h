@@ -1,7 +1,7 @@
-// The certificate material berth-webhooks serves with when it manages its own certificates: a
-// CA and a serving certificate for the webhook Service, kept in one kubernetes.io/tls Secret.
-// Pure functions: what to generate, and whether what a Secret holds is still good at a given
-// time. CertManager (cert_manager.h) does the I/O.
+// The certificate material of a Service Berth issues certificates for itself: a CA and a serving
+// certificate for the Service's DNS names. Pure functions: what to generate, and whether what a
+// Secret holds is still good at a given time. berth-webhooks' CertManager and berth-controller's
+// servingcert controller do the I/O.
 #pragma once
 
 #include <chrono>
@@ -12,21 +12,22 @@
 #include "kube/core/result.h"
 #include "kube/tls/certificates.h"
 
-namespace berth::webhooks {
+namespace kube::certs {
 
 // Secret data keys. tls.crt/tls.key are what type kubernetes.io/tls requires; ca.crt is the
-// bundle written into caBundle; ca.key lets any replica issue the next serving certificate.
+// bundle clients verify with (a webhook's caBundle); ca.key lets the issuer sign the next
+// serving certificate.
 inline constexpr std::string_view kCaCertKey = "ca.crt";
 inline constexpr std::string_view kCaKeyKey = "ca.key";
 inline constexpr std::string_view kTlsCertKey = "tls.crt";
 inline constexpr std::string_view kTlsKeyKey = "tls.key";
 
 struct CertificateSettings {
-  std::string service_name = "berth-webhooks";
-  std::string namespace_ = "berth-system";
+  std::string service_name{};  // required
+  std::string namespace_{};    // required
   std::chrono::seconds ca_validity = std::chrono::hours(24 * 3650);
   std::chrono::seconds cert_validity = std::chrono::hours(24 * 365);
-  kube::tls::KeyType key_type = kube::tls::KeyType::kEcP256;
+  tls::KeyType key_type = tls::KeyType::kEcP256;
   // A certificate is renewed once this fraction of its lifetime has passed, or when less than
   // renew_before remains, whichever comes first.
   double renew_fraction = 2.0 / 3.0;
@@ -50,8 +51,13 @@ struct CertMaterial {
 // The PEM certificates of a bundle, in order.
 std::vector<std::string> split_pem_certificates(std::string_view pem);
 
-// True when `now` is past renew_fraction of [not_before, not_after] or within renew_before of
-// not_after.
+// When a certificate valid over [not_before, not_after] is due for renewal: renew_fraction of
+// its lifetime, or renew_before ahead of not_after, whichever comes first.
+std::chrono::system_clock::time_point renewal_time(std::chrono::system_clock::time_point not_before,
+                                                   std::chrono::system_clock::time_point not_after,
+                                                   const CertificateSettings& settings);
+
+// now >= renewal_time(not_before, not_after, settings).
 bool renewal_due(std::chrono::system_clock::time_point not_before,
                  std::chrono::system_clock::time_point not_after,
                  std::chrono::system_clock::time_point now, const CertificateSettings& settings);
@@ -74,14 +80,13 @@ Assessment assess(const CertMaterial& material, const CertificateSettings& setti
                   std::chrono::system_clock::time_point now);
 
 // A new CA and a serving certificate it signed.
-kube::Result<CertMaterial> new_material(const CertificateSettings& settings);
+Result<CertMaterial> new_material(const CertificateSettings& settings);
 // A new signing CA put first in the bundle; earlier CAs valid at `now` stay after it; the
 // serving certificate is kept (it verifies against the old CA still in the bundle).
-kube::Result<CertMaterial> rotate_ca(const CertMaterial& material,
-                                     const CertificateSettings& settings,
-                                     std::chrono::system_clock::time_point now);
+Result<CertMaterial> rotate_ca(const CertMaterial& material, const CertificateSettings& settings,
+                               std::chrono::system_clock::time_point now);
 // A new serving certificate signed by the signing CA.
-kube::Result<CertMaterial> reissue_serving(const CertMaterial& material,
-                                           const CertificateSettings& settings);
+Result<CertMaterial> reissue_serving(const CertMaterial& material,
+                                     const CertificateSettings& settings);
 
-}  // namespace berth::webhooks
+}  // namespace kube::certs

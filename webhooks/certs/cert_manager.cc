@@ -11,6 +11,14 @@
 namespace berth::webhooks {
 
 namespace json = kube::json;
+using kube::certs::Assessment;
+using kube::certs::CertificateSettings;
+using kube::certs::CertMaterial;
+using kube::certs::kCaCertKey;
+using kube::certs::kCaKeyKey;
+using kube::certs::kTlsCertKey;
+using kube::certs::kTlsKeyKey;
+using kube::certs::split_pem_certificates;
 
 namespace {
 

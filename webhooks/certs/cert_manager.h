@@ -27,10 +27,10 @@
 #include <utility>
 #include <vector>
 
+#include "kube/certs/cert_bundle.h"
 #include "kube/client/client.h"
 #include "kube/core/result.h"
 #include "kube/metrics/registry.h"
-#include "webhooks/certs/cert_bundle.h"
 
 namespace berth::webhooks {
 
@@ -39,7 +39,9 @@ struct CertManagerOptions {
   // Names looked up as both a MutatingWebhookConfiguration and a
   // ValidatingWebhookConfiguration; every webhook entry of each one found gets the caBundle.
   std::vector<std::string> webhook_configurations = {"berth-webhooks"};
-  CertificateSettings certificates{};  // namespace_ is also the Secret's namespace
+  // namespace_ is also the Secret's namespace.
+  kube::certs::CertificateSettings certificates{.service_name = "berth-webhooks",
+                                                .namespace_ = "berth-system"};
   std::chrono::milliseconds resync{std::chrono::minutes(1)};
   // Optional: berth_webhook_certificate_* metrics.
   kube::metrics::Registry* registry = nullptr;
@@ -77,21 +79,21 @@ class CertManager {
  private:
   enum class Step { kDone, kRetry };
   kube::Result<Step> reconcile_once();
-  kube::Result<Step> write_secret(const kube::Object& current, const CertMaterial& material,
-                                  kube::Object& stored);
+  kube::Result<Step> write_secret(const kube::Object& current,
+                                  const kube::certs::CertMaterial& material, kube::Object& stored);
   struct Injection {
     bool complete = true;  // every configured configuration exists and now carries the bundle
     bool written = false;  // at least one of them had to be patched in this pass
   };
   Injection inject_ca_bundle(const std::string& bundle);
-  void publish(const CertMaterial& material);
+  void publish(const kube::certs::CertMaterial& material);
   void run();
 
   kube::Client& client_;
   CertManagerOptions options_;
 
   mutable std::mutex mu_;
-  CertMaterial current_;
+  kube::certs::CertMaterial current_;
   std::atomic<bool> ready_{false};
   std::atomic<bool> injected_{false};
 

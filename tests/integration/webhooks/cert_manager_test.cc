@@ -16,6 +16,9 @@ namespace berth::webhooks {
 namespace {
 
 namespace json = kube::json;
+using kube::certs::Assessment;
+using kube::certs::CertMaterial;
+using kube::certs::split_pem_certificates;
 using kube::resources::kMutatingWebhookConfigurations;
 using kube::resources::kSecrets;
 using kube::resources::kValidatingWebhookConfigurations;
@@ -67,7 +70,7 @@ TEST_F(CertManagerTest, CreatesTheSecretAndInjectsTheCaBundle) {
   EXPECT_EQ(json::get_string(secret.json(), "type"), "kubernetes.io/tls");
   EXPECT_EQ(secret.label("app.kubernetes.io/managed-by"), "berth-webhooks");
   CertMaterial m = secret_material();
-  Assessment a = assess(m, CertificateSettings{}, system_clock::now());
+  Assessment a = assess(m, options().certificates, system_clock::now());
   EXPECT_TRUE(a.ca_fresh && a.serving_fresh) << a.problem;
   auto pair = manager.serving_pair();
   ASSERT_TRUE(pair.ok());
@@ -240,7 +243,7 @@ TEST_F(CertManagerTest, TakesOverAnEmptyTlsSecret) {
   ASSERT_TRUE(sim_.client().create(kSecrets, *secret).ok());
   CertManager manager(sim_.client(), options());
   ASSERT_TRUE(manager.reconcile().ok()) << "deploy/ may ship the Secret empty";
-  EXPECT_TRUE(assess(secret_material(), {}, system_clock::now()).serving_fresh);
+  EXPECT_TRUE(assess(secret_material(), options().certificates, system_clock::now()).serving_fresh);
 }
 
 TEST_F(CertManagerTest, RefusesSecretsItDoesNotOwn) {
@@ -257,7 +260,7 @@ TEST_F(CertManagerTest, RefusesSecretsItDoesNotOwn) {
             "--cert-secret");
   EXPECT_FALSE(manager.ready());
 
-  auto material = new_material({});
+  auto material = kube::certs::new_material(options().certificates);
   ASSERT_TRUE(material.ok());
   json::Document foreign = *json::parse(
       R"({"apiVersion":"v1","kind":"Secret","type":"kubernetes.io/tls","metadata":{"name":)"
@@ -289,7 +292,7 @@ TEST_F(CertManagerTest, RepairsGarbageItOwns) {
                          R"({"data":{"tls.crt":")" + kube::base64_encode("garbage") + R"("}})")
                   .ok());
   ASSERT_TRUE(manager.reconcile().ok());
-  Assessment a = assess(secret_material(), {}, system_clock::now());
+  Assessment a = assess(secret_material(), options().certificates, system_clock::now());
   EXPECT_TRUE(a.serving_fresh) << a.problem;
 }
 

@@ -94,7 +94,7 @@ TEST_F(ServerTest, ServesReviewsOverVerifiedTls) {
   })) << registry_.render();
 
   // A client that trusts another CA is refused.
-  auto stranger = new_material({});
+  auto stranger = kube::certs::new_material(CertManagerOptions{}.certificates);
   ASSERT_TRUE(stranger.ok());
   EXPECT_FALSE(
       client(stranger->ca_bundle).post_json(mutate_url(), body, std::chrono::seconds(5)).ok());

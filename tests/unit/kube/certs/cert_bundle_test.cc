@@ -1,11 +1,11 @@
-#include "webhooks/certs/cert_bundle.h"
+#include "kube/certs/cert_bundle.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <chrono>
 
-namespace berth::webhooks {
+namespace kube::certs {
 namespace {
 
 using std::chrono::hours;
@@ -68,6 +68,8 @@ TEST(CertBundle, RenewalWindow) {
   auto short_end = start + 60 * kDay;
   EXPECT_FALSE(renewal_due(start, short_end, start + 29 * kDay, s));
   EXPECT_TRUE(renewal_due(start, short_end, start + 31 * kDay, s));
+  EXPECT_EQ(renewal_time(start, short_end, s), start + 30 * kDay);
+  EXPECT_EQ(renewal_time(start, start + 300 * kDay, s), start + 200 * kDay);
 }
 
 TEST(CertBundle, AssessOverTime) {
@@ -181,4 +183,4 @@ TEST(CertBundle, SplitsPemBundles) {
 }
 
 }  // namespace
-}  // namespace berth::webhooks
+}  // namespace kube::certs
