@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "controllers/rollout/controller.h"
+#include "controllers/servingcert/controller.h"
 #include "kube/config/config.h"
 #include "kube/core/log.h"
 #include "kube/core/strings.h"
@@ -50,6 +51,12 @@ const std::vector<ControllerEntry>& controllers() {
       {"rollout", "canary and blue-green Rollouts with automatic rollback (berth.dev/v1alpha1)",
        [](kube::Manager& m, const Flags& f) {
          berth::rollout::add_rollout_controller(m, {.workers = f.rollout_workers});
+       }},
+      {"servingcert", "serving certificates for Services annotated berth.dev/serving-cert-secret",
+       [](kube::Manager& m, const Flags&) {
+         // Its Role lets berth-controller write Secrets in its own namespace only.
+         berth::servingcert::add_serving_cert_controller(
+             m, {.namespaces = {m.client().default_namespace()}});
        }},
   };
   return entries;
