@@ -216,6 +216,13 @@ kube::Status parse_document(const json::Value& root, std::string_view origin, Ex
                     KUBE_RETURN_IF_ERROR(p.integer(s, 1, 3600)(v, w));
                     c.assume_timeout = std::chrono::seconds(s);
                     return {};
+                  }},
+                 {"placementWaitMilliseconds",
+                  [&](const json::Value& v, const std::string& w) -> kube::Status {
+                    std::int64_t ms = 0;
+                    KUBE_RETURN_IF_ERROR(p.integer(ms, 0, 10000)(v, w));
+                    c.placement_wait = std::chrono::milliseconds(ms);
+                    return {};
                   }}};
            })},
           {"explain", p.section([&] {

@@ -34,6 +34,9 @@ struct ExtenderConfig {
 
   bool bind_enabled = false;
   std::chrono::seconds assume_timeout{30};
+  // How long a filter that depends on other pods' places waits for the pods filtered just
+  // before it to show up in the cache (server/placement_fence.h); 0 = never wait.
+  std::chrono::milliseconds placement_wait{500};
 
   std::size_t explain_decisions = 256;
   std::size_t explain_nodes = 20;

@@ -62,7 +62,8 @@ ExtenderService::ExtenderService(ClusterState& state, const PolicySet& policies,
       ready_(std::move(ready)),
       serve_metrics_(serve_metrics),
       explain_(config.explain_decisions),
-      metrics_(std::make_unique<Metrics>(registry)) {
+      metrics_(std::make_unique<Metrics>(registry)),
+      fence_(config.placement_wait) {
   auto ping = []() -> kube::Result<std::string> { return std::string(); };
   healthz_.add("ping", ping);
   livez_.add("ping", ping);
@@ -218,7 +219,22 @@ http::Response ExtenderService::filter(const http::Request& request) {
   if (!args.ok()) return bad_request("filter", args.error());
   if (args->nodes_sent_as_list) learn_nodes(*args);
   remember_pod(args->pod);
+  auto fence_start = std::chrono::steady_clock::now();
+  std::vector<std::string> missing = fence_.wait(
+      args->pod, [this](std::string_view uid) { return state_.read().find_pod(uid) != kNoSlot; });
+  auto waited = std::chrono::steady_clock::now() - fence_start;
   FilterOutcome outcome = policies_.filter(args->pod, args->node_names);
+  if (waited > std::chrono::microseconds(100)) {
+    outcome.decision.notes.push_back(
+        "waited " +
+        std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(waited).count()) +
+        "us for the pods filtered before it to be placed");
+  }
+  for (const std::string& uid : missing) {
+    outcome.decision.notes.push_back("pod " + uid +
+                                     ", filtered before this one, was not placed in time");
+  }
+  if (!outcome.passed.empty()) fence_.expect(args->pod);
   protocol::FilterAnswer answer;
   answer.passed = std::move(outcome.passed);
   for (const NodeFailure& f : outcome.failed) {

@@ -24,6 +24,7 @@
 #include "scheduler-extender/policies/policy_set.h"
 #include "scheduler-extender/server/binder.h"
 #include "scheduler-extender/server/explain_log.h"
+#include "scheduler-extender/server/placement_fence.h"
 
 namespace berth::extender {
 
@@ -81,6 +82,7 @@ class ExtenderService {
   kube::Checks readyz_{"readyz"};
   std::unique_ptr<Metrics> metrics_;
 
+  PlacementFence fence_;
   // The pods of recent filter calls by UID: what a later bind places in the cache at once.
   std::mutex recent_mu_;
   std::unordered_map<std::string, PodSpec> recent_;
