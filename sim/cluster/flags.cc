@@ -49,6 +49,9 @@ constexpr std::string_view kUsage =
     "  --extender-filter-verb V, --extender-prioritize-verb V   (default filter,\n"
     "                              prioritize; empty = not called)\n"
     "  --extender-ca-file PATH, --extender-insecure-skip-verify[=BOOL]   TLS to the extender\n"
+    "  --webhook-service NS/NAME=HOST:PORT   call admission webhooks whose clientConfig names\n"
+    "                              service NS/NAME at HOST:PORT (TLS verified for\n"
+    "                              NAME.NS.svc, as the apiserver does); repeatable\n"
     "  --seed N                    seed for kubelet jitter, scheduler tie-breaks and faults\n"
     "Fault injection (also GET/PUT /admin/faults on the API listener):\n"
     "  --fault-error-rate F        fraction of matching requests answered with an error\n"
@@ -215,6 +218,16 @@ kube::Result<bool> ClusterFlags::parse(std::string_view name,
   } else if (name == "--extender-insecure-skip-verify") {
     KUBE_ASSIGN_OR_RETURN(auto* e, extender());
     KUBE_ASSIGN_OR_RETURN(e->insecure_skip_verify, boolean());
+  } else if (name == "--webhook-service") {
+    // NAMESPACE/NAME=HOST:PORT: where a webhook configuration's service reference is served.
+    std::string v = value();
+    auto eq = v.find('=');
+    auto slash = v.find('/');
+    if (eq == std::string::npos || slash == std::string::npos || slash > eq || slash == 0 ||
+        slash + 1 == eq || eq + 1 == v.size()) {
+      return bad(name, "want NAMESPACE/NAME=HOST:PORT, got \"" + v + "\"");
+    }
+    o.api.webhooks.service_addresses[v.substr(0, eq)] = v.substr(eq + 1);
   } else if (name == "--seed") {
     KUBE_ASSIGN_OR_RETURN(long long v, integer(0, std::numeric_limits<long long>::max()));
     o.seed = static_cast<std::uint64_t>(v);
