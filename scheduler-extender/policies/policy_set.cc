@@ -111,7 +111,8 @@ FilterOutcome PolicySet::filter(const PodSpec& pod, std::span<const std::string_
       feasible.clear();
     }
     d.feasible = out.passed.size();
-    for (std::size_t r = 0; r < counts.size(); ++r) d.reasons[out.reasons[r]] += counts[r];
+    for (std::size_t r = 0; r < counts.size(); ++r)
+      d.reasons[out.reasons[r]] += counts[r];
     for (const Run& r : runs) {
       for (ViewKey& k : r.run->missing_views())
         missing.push_back(std::move(k));
