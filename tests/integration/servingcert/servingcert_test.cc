@@ -254,6 +254,70 @@ TEST_F(ServingCertTest, RenewsNearExpiryAndAFileReloadingServerServesTheRenewal)
   std::filesystem::remove_all(dir);
 }
 
+// Secrets as an earlier pass left them, from material made with `settings`.
+void store(kube::Client& client, const kube::certs::CertMaterial& m, std::string_view service,
+           std::string_view name) {
+  auto put = [&](std::string_view secret, std::string_view type, std::string data) {
+    auto doc = json::parse(R"({"apiVersion":"v1","kind":"Secret","type":")" + std::string(type) +
+                           R"(","metadata":{"name":")" + std::string(secret) +
+                           R"(","namespace":")" + std::string(kNs) +
+                           R"(","labels":{"app.kubernetes.io/managed-by":"berth-controller"},)"
+                           R"("annotations":{"berth.dev/serving-cert-service":")" +
+                           std::string(service) + R"("}},"data":{)" + data + "}}");
+    ASSERT_TRUE(doc.ok());
+    ASSERT_TRUE(client.create(kSecrets, *doc).ok());
+  };
+  auto field = [](std::string_view key, const std::string& value) {
+    return "\"" + std::string(key) + "\":\"" + kube::base64_encode(value) + "\"";
+  };
+  put(std::string(name) + "-ca", "Opaque",
+      field("ca.crt", m.ca_bundle) + "," + field("ca.key", m.ca_key));
+  put(name, "kubernetes.io/tls",
+      field("ca.crt", m.ca_bundle) + "," + field("tls.crt", m.tls_cert) + "," +
+          field("tls.key", m.tls_key));
+}
+
+TEST_F(ServingCertTest, RotatesACaNearItsEndInTwoPhases) {
+  // A one-day CA, due with the default 30-day margin.
+  kube::certs::CertificateSettings old_settings{.service_name = "berth-extender",
+                                                .namespace_ = std::string(kNs),
+                                                .ca_validity = std::chrono::hours(24),
+                                                .cert_validity = std::chrono::hours(12)};
+  auto old = kube::certs::new_material(old_settings);
+  ASSERT_TRUE(old.ok());
+  store(*client_, *old, "berth-extender", "berth-extender-tls");
+  create_service("berth-extender", "berth-extender-tls");
+  ServingCertOptions o = fast();
+  o.ca_propagation = seconds(2);
+  start_controller(o);
+
+  // Phase 1: the new CA joins ca.crt ahead of the old one; the old certificate is still served.
+  std::vector<std::string> cas;
+  EXPECT_TRUE(berth::testing::wait_for(
+      [&] {
+        cas = kube::certs::split_pem_certificates(value(secret("berth-extender-tls"), "ca.crt"));
+        return cas.size() == 2;
+      },
+      seconds(30)));
+  ASSERT_EQ(cas.size(), 2u);
+  EXPECT_EQ(cas[1], old->ca_bundle);
+  EXPECT_TRUE(berth::testing::wait_for([&] { return has_event("berth-extender", "CARotated"); }));
+  EXPECT_EQ(value(secret("berth-extender-tls-ca"), "ca.crt"), cas[0] + cas[1]);
+
+  // Phase 2, once ca.crt has carried the new CA for ca_propagation: a certificate it signed.
+  kube::Object renewed;
+  EXPECT_TRUE(berth::testing::wait_for(
+      [&] {
+        renewed = secret("berth-extender-tls");
+        return renewed && kube::tls::verify_certificate(value(renewed, "tls.crt"), cas[0]).ok();
+      },
+      seconds(30)));
+  EXPECT_TRUE(
+      verifies_for_service(value(renewed, "tls.crt"), value(renewed, "ca.crt"), "berth-extender"));
+  EXPECT_TRUE(
+      berth::testing::wait_for([&] { return has_event("berth-extender", "CertificateRenewed"); }));
+}
+
 TEST_F(ServingCertTest, RefusesASecretItDoesNotManage) {
   std::string foreign = kube::base64_encode("not Berth's");
   create(kSecrets, R"({"apiVersion":"v1","kind":"Secret","type":"kubernetes.io/tls",)"
@@ -269,6 +333,10 @@ TEST_F(ServingCertTest, RefusesASecretItDoesNotManage) {
   EXPECT_EQ(secret("mine-tls").resource_version(), rv);
   EXPECT_EQ(value(secret("mine-tls"), "tls.crt"), "not Berth's");
   EXPECT_FALSE(secret("mine-tls-ca")) << "nothing is written for a refused Service";
+
+  create_service("typo", "Typo_TLS");
+  EXPECT_TRUE(berth::testing::wait_for(
+      [&] { return has_event("typo", "ServingCertificateRefused"); }, seconds(30)));
 }
 
 TEST_F(ServingCertTest, TakesOverAnEmptySecret) {
