@@ -8,7 +8,7 @@ packages=(
   libcpprest-dev libboost-dev libssl-dev rapidjson-dev libyaml-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev  # libFuzzer targets
-  wrk curl openssl procps
+  wrk curl jq openssl procps
 )
 
 missing=()
