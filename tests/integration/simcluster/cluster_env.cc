@@ -87,10 +87,10 @@ std::vector<kube::Object> ClusterEnv::list(const kube::ResourceType& type,
 
 kube::Object ClusterEnv::merge_patch(const kube::ResourceType& type, std::string_view namespace_,
                                      std::string_view name, std::string_view patch,
-                                     std::string_view subresource) {
+                                     std::string_view subresource, kube::PatchType patch_type) {
   kube::PatchOptions o;
   o.subresource = std::string(subresource);
-  auto patched = client_->patch(type, namespace_, name, kube::PatchType::kMerge, patch, o);
+  auto patched = client_->patch(type, namespace_, name, patch_type, patch, o);
   EXPECT_TRUE(patched.ok()) << patched.error().to_string();
   return patched.ok() ? *patched : kube::Object();
 }

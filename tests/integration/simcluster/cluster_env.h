@@ -42,7 +42,8 @@ class ClusterEnv {
                                  std::string_view label_selector = {});
   kube::Object merge_patch(const kube::ResourceType& type, std::string_view namespace_,
                            std::string_view name, std::string_view patch,
-                           std::string_view subresource = {});
+                           std::string_view subresource = {},
+                           kube::PatchType patch_type = kube::PatchType::kMerge);
 
   // Polls the object until `pred` holds or `timeout`; returns the last state seen (null when
   // it never existed). `*ok` tells whether the predicate held.

@@ -300,11 +300,14 @@ TEST(SimControllers, RollbackReusesTheOldReplicaSetAndHistoryIsTrimmed) {
   ClusterEnv env;
   env.create(kDeployments, deployment("hist", 1, "", R"("revisionHistoryLimit":2,)"));
   bool ok = false;
+  // Strategic merge, as kubectl set image does: only the image changes, so going back to
+  // 1.25 is going back to the first template exactly.
   auto image = [&](std::string_view tag, int generation) {
     env.merge_patch(
         kDeployments, "default", "hist",
         R"({"spec":{"template":{"spec":{"containers":[{"name":"nginx","image":"nginx:)" +
-            std::string(tag) + R"("}]}}}})");
+            std::string(tag) + R"("}]}}}})",
+        {}, kube::PatchType::kStrategicMerge);
     env.wait_for(
         kDeployments, "default", "hist",
         [&](const kube::Object& o) { return o.generation() == generation && rolled_out(o, 1); },
