@@ -89,6 +89,19 @@ int history_count(const kube::Object& o, std::string_view event, std::string_vie
   return n;
 }
 
+std::optional<kube::SystemTime> history_time(const kube::Object& o, std::string_view event,
+                                             std::string_view hash) {
+  const json::Value* history = o.status() ? json::find(*o.status(), "history") : nullptr;
+  if (history == nullptr || !history->IsArray()) return std::nullopt;
+  std::optional<kube::SystemTime> out;
+  for (const json::Value& h : history->GetArray()) {
+    if (json::get_string(h, "event") == event && json::get_string(h, "hash") == hash) {
+      out = kube::parse_time(json::get_string(h, "time"));
+    }
+  }
+  return out;
+}
+
 bool pod_ready(const kube::Object& pod) {
   if (pod.being_deleted()) return false;
   const json::Value* conditions = json::find_path(pod.json(), {"status", "conditions"});

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "kube/api/object.h"
+#include "kube/core/time.h"
 
 namespace berth::rollout::testing {
 
@@ -34,6 +35,10 @@ std::string abort_field(const kube::Object& rollout, std::string_view field);
 // History entries with this event (and hash and requester, when not empty).
 int history_count(const kube::Object& rollout, std::string_view event, std::string_view hash = {},
                   std::string_view by = {});
+
+// The time of the last history entry with this event and hash.
+std::optional<kube::SystemTime> history_time(const kube::Object& rollout, std::string_view event,
+                                             std::string_view hash);
 
 bool pod_ready(const kube::Object& pod);
 std::string pod_phase(const kube::Object& pod);

@@ -48,7 +48,7 @@ ServingWatch::ServingWatch(berth::sim::SimCluster& cluster, std::string ns, std:
                        : static_cast<int>(json::get_int(*e.object.spec(), "replicas", 1));
     std::lock_guard lock(mu_);
     auto [it, added] = replicas_.try_emplace(name, replicas);
-    if (!added && it->second > 0 && replicas == 0) zeroed_[name] = std::chrono::steady_clock::now();
+    if (!added && it->second > 0 && replicas == 0) zeroed_[name] = std::chrono::system_clock::now();
     it->second = replicas;
   });
   informer_->start();
@@ -129,7 +129,7 @@ std::vector<ServingWatch::PinChange> ServingWatch::pin_changes() const {
   return pin_changes_;
 }
 
-std::optional<ServingWatch::TimePoint> ServingWatch::scaled_to_zero(
+std::optional<std::chrono::system_clock::time_point> ServingWatch::scaled_to_zero(
     const std::string& replica_set) const {
   std::lock_guard lock(mu_);
   auto it = zeroed_.find(replica_set);

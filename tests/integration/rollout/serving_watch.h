@@ -49,8 +49,10 @@ class ServingWatch {
   // "" while the invariant held; else the first violation with the serving pods per revision.
   std::string violation() const;
   std::vector<PinChange> pin_changes() const;
-  // When the ReplicaSet's spec.replicas last went from above zero to zero.
-  std::optional<TimePoint> scaled_to_zero(const std::string& replica_set) const;
+  // When (wall clock, as the controller's status times) the ReplicaSet's spec.replicas last
+  // went from above zero to zero.
+  std::optional<std::chrono::system_clock::time_point> scaled_to_zero(
+      const std::string& replica_set) const;
 
  private:
   void evaluate(const std::string& cause);
@@ -72,7 +74,7 @@ class ServingWatch {
   std::string pin_;
   std::vector<PinChange> pin_changes_;
   std::map<std::string, int> replicas_;  // ReplicaSet name -> spec.replicas last seen
-  std::map<std::string, TimePoint> zeroed_;
+  std::map<std::string, std::chrono::system_clock::time_point> zeroed_;
 };
 
 }  // namespace berth::rollout::testing
