@@ -317,7 +317,8 @@ TEST_F(ControllerProcessTest, KilledAtEveryStepTheRolloutCarriesOn) {
     }
     controller = &spawn_against(env, {});
   }
-  EXPECT_GE(kills, 8);
+  // At least one kill per phase: a step, each of the two promotions, the end.
+  EXPECT_GE(kills, 4);
   EXPECT_TRUE(wait_for([&] { return watch.serving() == 10 && env.pinned("web-stable") == v2; }));
   // Nothing was decided twice: one new revision, one promotion, two ReplicaSets.
   kube::Object r = env.rollout("web");

@@ -47,9 +47,11 @@ ServingWatch::ServingWatch(berth::sim::SimCluster& cluster, std::string ns, std:
                        ? 0
                        : static_cast<int>(json::get_int(*e.object.spec(), "replicas", 1));
     std::lock_guard lock(mu_);
-    auto [it, added] = replicas_.try_emplace(name, replicas);
-    if (!added && it->second > 0 && replicas == 0) zeroed_[name] = std::chrono::system_clock::now();
-    it->second = replicas;
+    std::vector<int>& seen = replicas_[name];
+    if (!seen.empty() && seen.back() > 0 && replicas == 0) {
+      zeroed_[name] = std::chrono::system_clock::now();
+    }
+    if (seen.empty() || seen.back() != replicas) seen.push_back(replicas);
   });
   informer_->start();
   evaluate("start");
@@ -127,6 +129,12 @@ std::string ServingWatch::violation() const {
 std::vector<ServingWatch::PinChange> ServingWatch::pin_changes() const {
   std::lock_guard lock(mu_);
   return pin_changes_;
+}
+
+std::vector<int> ServingWatch::replica_history(const std::string& replica_set) const {
+  std::lock_guard lock(mu_);
+  auto it = replicas_.find(replica_set);
+  return it == replicas_.end() ? std::vector<int>{} : it->second;
 }
 
 std::optional<std::chrono::system_clock::time_point> ServingWatch::scaled_to_zero(

@@ -49,6 +49,8 @@ class ServingWatch {
   // "" while the invariant held; else the first violation with the serving pods per revision.
   std::string violation() const;
   std::vector<PinChange> pin_changes() const;
+  // Every spec.replicas the ReplicaSet has had, in order (repeats collapsed).
+  std::vector<int> replica_history(const std::string& replica_set) const;
   // When (wall clock, as the controller's status times) the ReplicaSet's spec.replicas last
   // went from above zero to zero.
   std::optional<std::chrono::system_clock::time_point> scaled_to_zero(
@@ -73,7 +75,7 @@ class ServingWatch {
   std::string violation_;
   std::string pin_;
   std::vector<PinChange> pin_changes_;
-  std::map<std::string, int> replicas_;  // ReplicaSet name -> spec.replicas last seen
+  std::map<std::string, std::vector<int>> replicas_;  // ReplicaSet name -> spec.replicas seen
   std::map<std::string, std::chrono::system_clock::time_point> zeroed_;
 };
 

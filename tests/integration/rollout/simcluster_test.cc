@@ -48,6 +48,15 @@ int ready_pods(RolloutEnv& env, std::string_view rollout, std::string_view hash)
   return n;
 }
 
+// `want` is a subsequence of `seen`.
+bool in_order(const std::vector<int>& seen, const std::vector<int>& want) {
+  std::size_t i = 0;
+  for (int v : seen) {
+    if (i < want.size() && v == want[i]) ++i;
+  }
+  return i == want.size();
+}
+
 bool has_event(RolloutEnv& env, std::string_view object, std::string_view reason) {
   for (const kube::Object& e : env.list(kube::resources::kEvents, "")) {
     const json::Value* involved = json::find(e.json(), "involvedObject");
@@ -118,24 +127,28 @@ TEST(RolloutOnSimCluster, CanaryOfTenThroughTwentyFiftyHundredWithPauses) {
     });
   };
   ASSERT_EQ(paused_at(1), "");
-  EXPECT_EQ(spec_replicas(env, "web-" + v2), 2);
-  EXPECT_EQ(spec_replicas(env, "web-" + v1), 8);
+  // The status is written before the writes it decides: these follow it.
+  EXPECT_TRUE(wait_for([&] {
+    return spec_replicas(env, "web-" + v2) == 2 && spec_replicas(env, "web-" + v1) == 8 &&
+           env.pinned("web-canary") == v2;
+  }));
   EXPECT_EQ(ready_pods(env, "web", v2), 2);
-  EXPECT_EQ(env.pinned("web-canary"), v2);
   EXPECT_EQ(env.pinned("web-stable"), v1);
   EXPECT_EQ(condition(env.rollout("web"), "Paused", "reason"), "PauseStep");
 
   env.annotate("web", kActionAnnotation, "promote@tester");
   // The timed pause at 50% ends by itself.
-  ASSERT_EQ(env.wait_rollout("web",
-                             [](const kube::Object& o) {
-                               return status_int(o, "currentStepIndex") == 3 &&
-                                      status_int(o, "updatedAvailableReplicas") == 5;
-                             }),
-            "");
-  EXPECT_EQ(spec_replicas(env, "web-" + v2), 5);
-  EXPECT_EQ(spec_replicas(env, "web-" + v1), 5);
   ASSERT_EQ(paused_at(5), "");
+  // The ReplicaSets went through every weight: 2/8, 5/5, 10/0.
+  EXPECT_TRUE(wait_for([&] {
+    auto canary = watch->replica_history("web-" + v2);
+    auto stable = watch->replica_history("web-" + v1);
+    return !canary.empty() && canary.back() == 10 && !stable.empty() && stable.back() == 0;
+  }));
+  EXPECT_TRUE(in_order(watch->replica_history("web-" + v2), {2, 5, 10}))
+      << ::testing::PrintToString(watch->replica_history("web-" + v2));
+  EXPECT_TRUE(in_order(watch->replica_history("web-" + v1), {10, 8, 5, 0}))
+      << ::testing::PrintToString(watch->replica_history("web-" + v1));
   EXPECT_EQ(spec_replicas(env, "web-" + v2), 10);
   EXPECT_EQ(spec_replicas(env, "web-" + v1), 0);
   EXPECT_EQ(ready_pods(env, "web", v2), 10);
@@ -291,7 +304,9 @@ TEST(RolloutOnSimCluster, AbortRetryAndPromoteMidway) {
     });
   };
   ASSERT_EQ(paused_at(1), "");
-  EXPECT_EQ(spec_replicas(env, "cart-" + v2), 3);
+  EXPECT_TRUE(wait_for([&] {
+    return spec_replicas(env, "cart-" + v2) == 3 && spec_replicas(env, "cart-" + v1) == 7;
+  }));
 
   env.annotate("cart", kActionAnnotation, "abort@alice");
   ASSERT_EQ(env.wait_rollout("cart", [](const kube::Object& o) { return phase(o) == "Aborted"; }),
@@ -307,8 +322,9 @@ TEST(RolloutOnSimCluster, AbortRetryAndPromoteMidway) {
   ASSERT_EQ(paused_at(1), "");
   env.annotate("cart", kActionAnnotation, "promote@bob");
   ASSERT_EQ(paused_at(3), "");
-  EXPECT_EQ(spec_replicas(env, "cart-" + v2), 6);
-  EXPECT_EQ(spec_replicas(env, "cart-" + v1), 4);
+  EXPECT_TRUE(wait_for([&] {
+    return spec_replicas(env, "cart-" + v2) == 6 && spec_replicas(env, "cart-" + v1) == 4;
+  }));
   env.annotate("cart", kActionAnnotation, "promote-full@bob");
   ASSERT_EQ(env.wait_rollout("cart",
                              [&](const kube::Object& o) {
