@@ -7,7 +7,8 @@
 //
 // Canary weights are replica ratios, so the traffic Service is the application's own one,
 // selecting every revision (app=<name>); for blue-green it is the active Service, which the
-// controller pins to one revision.
+// controller pins to one revision. What happened is read from the status, never from Events:
+// event writes are best effort, and fault injection drops some (wiring_test checks them).
 #include <gtest/gtest.h>
 
 #include "controllers/rollout/names.h"
@@ -55,17 +56,6 @@ bool in_order(const std::vector<int>& seen, const std::vector<int>& want) {
     if (i < want.size() && v == want[i]) ++i;
   }
   return i == want.size();
-}
-
-bool has_event(RolloutEnv& env, std::string_view object, std::string_view reason) {
-  for (const kube::Object& e : env.list(kube::resources::kEvents, "")) {
-    const json::Value* involved = json::find(e.json(), "involvedObject");
-    if (involved != nullptr && json::get_string(*involved, "name") == object &&
-        json::get_string(e.json(), "reason") == reason) {
-      return true;
-    }
-  }
-  return false;
 }
 
 // Every fault kind the options asked for actually happened (the test is not vacuous).
@@ -252,7 +242,6 @@ TEST(RolloutOnSimCluster, NeverReadyCanaryIsRolledBackAtTheProgressDeadline) {
   EXPECT_TRUE(wait_for([&] {
     return env.list(kube::resources::kPods, std::string(kPodTemplateHashLabel) + "=" + v2).empty();
   }));
-  EXPECT_TRUE(wait_for([&] { return has_event(env, "api", "ProgressDeadlineExceeded"); }));
   expect_served_throughout(*watch, 9);
   expect_faults_injected(env);
 }
