@@ -49,6 +49,16 @@ TEST(RolloutWiring, SchemaRejectsOutOfRangeWeights) {
             "Rollout.berth.dev \"bad\" is invalid: spec.strategy.canary.steps[0].setWeight: "
             "Invalid value: 120: spec.strategy.canary.steps[0].setWeight in body should be less "
             "than or equal to 100");
+  auto negative =
+      json::parse(rollout_json("neg", 2, "v1", R"({"canary":{"steps":[{"setWeight":-5}]}})"));
+  json::set_string(*json::find(*negative, "metadata"), "namespace", kNamespace,
+                   negative->GetAllocator());
+  created = env.client().create(kRollouts, *negative);
+  ASSERT_FALSE(created.ok());
+  EXPECT_EQ(created.error().message,
+            "Rollout.berth.dev \"neg\" is invalid: spec.strategy.canary.steps[0].setWeight: "
+            "Invalid value: -5: spec.strategy.canary.steps[0].setWeight in body should be greater "
+            "than or equal to 0");
   // A missing selector is the schema's too.
   auto no_selector = json::parse(
       R"({"apiVersion":"berth.dev/v1alpha1","kind":"Rollout","metadata":{"name":"nosel","namespace":"demo"},
