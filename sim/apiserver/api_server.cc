@@ -11,6 +11,7 @@
 #include "sim/apiserver/managed_fields.h"
 #include "sim/apiserver/namespace_controller.h"
 #include "sim/apiserver/storage.h"
+#include "sim/apiserver/table.h"
 
 namespace berth::sim {
 
@@ -101,6 +102,8 @@ kube::Result<std::unique_ptr<ApiServer>> ApiServer::start(ApiServerOptions optio
   HandlerOptions handler_options;
   handler_options.write_executor = options.write_executor;
   state->handlers = std::make_unique<Handlers>(*state->api, *state->queue, handler_options);
+  // kubectl get asks for server-side printing; without it kubectl shows only NAME and AGE.
+  state->handlers->add_representation(table_representation());
   Handlers* handlers = state->handlers.get();
   kube::http::Handler handler = [handlers](kube::http::Request&& r, kube::http::Responder w) {
     handlers->serve(std::move(r), std::move(w));

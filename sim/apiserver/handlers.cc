@@ -399,7 +399,12 @@ std::shared_ptr<Representation> Handlers::representation_for(const Call& call,
   for (const auto& m : ranges) {
     if (!m.param("as").empty()) {
       for (const auto& rep : reps) {
-        if (rep->accepts(m, *call.resource)) return rep;
+        if (!rep->accepts(m, *call.resource)) continue;
+        if (auto valid = rep->validate(call.request); !valid.ok()) {
+          if (not_acceptable != nullptr) *not_acceptable = valid.error();
+          return nullptr;
+        }
+        return rep;
       }
       continue;
     }
@@ -489,7 +494,7 @@ void Handlers::handle_get(std::shared_ptr<Call> call) {
   const RequestInfo& info = call->info;
   ApiError not_acceptable;
   auto rep = representation_for(*call, &not_acceptable);
-  if (!rep && not_acceptable.code == 406) {
+  if (!rep && (not_acceptable.code == 406 || not_acceptable.code == 400)) {
     fail(*call, not_acceptable);
     return;
   }
@@ -518,7 +523,7 @@ void Handlers::handle_list(std::shared_ptr<Call> call) {
   const ResourceInfo& r = *call->resource;
   ApiError not_acceptable;
   auto rep = representation_for(*call, &not_acceptable);
-  if (!rep && not_acceptable.code == 406) {
+  if (!rep && (not_acceptable.code == 406 || not_acceptable.code == 400)) {
     fail(*call, not_acceptable);
     return;
   }
@@ -559,7 +564,7 @@ void Handlers::handle_watch(std::shared_ptr<Call> call) {
   const ResourceInfo& r = *call->resource;
   ApiError not_acceptable;
   auto rep = representation_for(*call, &not_acceptable);
-  if (!rep && not_acceptable.code == 406) {
+  if (!rep && (not_acceptable.code == 406 || not_acceptable.code == 400)) {
     fail(*call, not_acceptable);
     return;
   }

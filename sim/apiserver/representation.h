@@ -1,5 +1,5 @@
 // Representation: a response format chosen by the Accept header's `as=` parameter
-// (PartialObjectMetadata here; the Table renderer for kubectl get plugs in the same way).
+// (PartialObjectMetadata here; the Table of kubectl get in table.h).
 // The handlers try registered representations in order and fall back to plain JSON when the
 // client also accepts application/json.
 #pragma once
@@ -37,6 +37,8 @@ class Representation {
  public:
   virtual ~Representation() = default;
   virtual bool accepts(const MediaRange& media, const ResourceInfo& resource) const = 0;
+  // Rejects request parameters the representation cannot honour (a 400 before any work).
+  virtual ApiStatus validate(const kube::http::Request&) const { return {}; }
   // `object` is in served form.
   virtual std::string object(const RenderContext& ctx, const kube::Object& object) const = 0;
   // List items are in stored form (ObjectApi::served converts).

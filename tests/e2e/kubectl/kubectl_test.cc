@@ -6,6 +6,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <regex>
+#include <sstream>
 
 #include "kube/core/json.h"
 #include "sim/cluster/sim_cluster.h"
@@ -124,6 +126,70 @@ TEST_F(KubectlTest, CreateGetAndDeleteADeploymentWhosePodsBecomeReady) {
         return r.exit_code == 0 && r.out.empty();
       },
       std::chrono::seconds(30), milliseconds(100)));
+}
+
+// kubectl get renders the Tables berth-sim prints (without them it shows only NAME and AGE).
+TEST_F(KubectlTest, GetShowsTheColumnsTheApiserverPrints) {
+  auto created = kubectl({"create", "-f", write("web.yaml", kDeployment)});
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  ASSERT_TRUE(wait_for(
+      [&] {
+        auto r = kubectl({"get", "deployment", "web", "-o", "jsonpath={.status.readyReplicas}"});
+        return r.exit_code == 0 && r.out == "2";
+      },
+      std::chrono::seconds(30), milliseconds(100)));
+
+  auto lines = [](const std::string& out) {
+    std::vector<std::string> v;
+    std::istringstream in(out);
+    for (std::string l; std::getline(in, l);)
+      v.push_back(l);
+    return v;
+  };
+  auto pods = kubectl({"get", "pods"});
+  ASSERT_EQ(pods.exit_code, 0) << pods.err;
+  auto pod_lines = lines(pods.out);
+  ASSERT_EQ(pod_lines.size(), 3u) << pods.out;
+  EXPECT_TRUE(std::regex_match(pod_lines[0], std::regex("NAME +READY +STATUS +RESTARTS +AGE *")))
+      << pods.out;
+  for (std::size_t i = 1; i < pod_lines.size(); ++i) {
+    EXPECT_TRUE(std::regex_match(pod_lines[i],
+                                 std::regex("web-[a-z0-9]+-[a-z0-9]+ +1/1 +Running +0 +[0-9]+s *")))
+        << pods.out;
+  }
+  auto wide = kubectl({"get", "pods", "-o", "wide"});
+  ASSERT_EQ(wide.exit_code, 0) << wide.err;
+  EXPECT_NE(lines(wide.out)[0].find("NODE"), std::string::npos) << wide.out;
+  EXPECT_NE(wide.out.find("sim-node-"), std::string::npos) << wide.out;
+
+  auto nodes = kubectl({"get", "nodes"});
+  ASSERT_EQ(nodes.exit_code, 0) << nodes.err;
+  auto node_lines = lines(nodes.out);
+  ASSERT_EQ(node_lines.size(), 3u) << nodes.out;
+  EXPECT_TRUE(std::regex_match(node_lines[0], std::regex("NAME +STATUS +ROLES +AGE +VERSION *")))
+      << nodes.out;
+  for (std::size_t i = 1; i < node_lines.size(); ++i) {
+    EXPECT_TRUE(std::regex_match(node_lines[i], std::regex("sim-node-\\S+ +Ready +.*")))
+        << nodes.out;
+  }
+
+  auto deployments = kubectl({"get", "deployments"});
+  ASSERT_EQ(deployments.exit_code, 0) << deployments.err;
+  EXPECT_TRUE(std::regex_search(deployments.out, std::regex("web +2/2 +2 +2 +[0-9]+s")))
+      << deployments.out;
+
+  // get -w: the Table list, then one-row Tables as the pods change.
+  auto watch = Child::start(argv({"get", "pods", "-w"}), env());
+  ASSERT_TRUE(watch.ok()) << watch.error().to_string();
+  ASSERT_TRUE(watch->wait_output([](const std::string& out) {
+    return out.find("RESTARTS") != std::string::npos && out.find("Running") != std::string::npos;
+  })) << watch->output();
+  std::string victim = pod_lines[1].substr(0, pod_lines[1].find(' '));
+  ASSERT_EQ(kubectl({"delete", "pod", victim, "--wait=false"}).exit_code, 0);
+  ASSERT_TRUE(watch->wait_output([&](const std::string& out) {
+    return std::regex_search(out, std::regex(victim + " +[01]/1 +Terminating"));
+  })) << watch->output();
+  watch->stop(SIGTERM);
 }
 
 TEST_F(KubectlTest, FirstApplyCreatesAndSecondApplyPatches) {

@@ -78,10 +78,11 @@ bool Sim::settle(std::chrono::milliseconds timeout) {
 }
 
 std::vector<std::string> Sim::watch_lines(std::string_view target, std::size_t count,
-                                          std::chrono::milliseconds timeout, int* status) {
+                                          std::chrono::milliseconds timeout, int* status,
+                                          std::string_view accept) {
   kube::http::Client client;
   kube::http::Headers h;
-  h.add("Accept", "application/json");
+  h.add("Accept", std::string(accept));
   std::vector<std::string> lines;
   auto resp = client.stream_lines(
       "GET", url_ + std::string(target), h,

@@ -53,7 +53,8 @@ class Sim {
 
   // Reads a watch until `count` lines arrived or `timeout`; returns the lines.
   std::vector<std::string> watch_lines(std::string_view target, std::size_t count,
-                                       std::chrono::milliseconds timeout, int* status = nullptr);
+                                       std::chrono::milliseconds timeout, int* status = nullptr,
+                                       std::string_view accept = "application/json");
 
  private:
   std::unique_ptr<ApiServer> server_;
