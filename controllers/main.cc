@@ -158,7 +158,8 @@ Flags parse_flags(int argc, char** argv) {
     std::string arg = argv[i];
     std::string value;
     auto eq = arg.find('=');
-    bool inline_value = arg.rfind("--", 0) == 0 && eq != std::string::npos;
+    // "--flag=value" and, as Kubernetes components accept, "-v=4".
+    bool inline_value = arg.size() > 1 && arg[0] == '-' && eq != std::string::npos;
     if (inline_value) {
       value = arg.substr(eq + 1);
       arg = arg.substr(0, eq);

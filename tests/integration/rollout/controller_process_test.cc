@@ -196,6 +196,15 @@ TEST_F(ControllerProcessTest, FlagErrorsExitTwoWithOneLine) {
   EXPECT_EQ(out.rfind("Usage: berth-controller [flags]\n", 0), 0u) << out;
   EXPECT_NE(out.find("--leader-elect "), std::string::npos);
   EXPECT_NE(out.find("rollout: canary and blue-green Rollouts"), std::string::npos);
+  // Verbosity in every spelling Kubernetes components take, then --version.
+  for (const char* v : {"-v=3", "--v=3", "-v"}) {
+    std::vector<std::string> args = {v};
+    if (std::string_view(v) == "-v") args.push_back("3");
+    args.push_back("--version");
+    EXPECT_EQ(run(args, &out, &err), 0) << v << ": " << err;
+  }
+  EXPECT_EQ(run({"-v=11"}, &out, &err), 2);
+  EXPECT_EQ(err, "berth-controller: invalid value \"11\" for -v (see --help)\n");
   EXPECT_EQ(run({"--version"}, &out, &err), 0);
   EXPECT_EQ(out.rfind("berth-controller v", 0), 0u) << out;
 }
