@@ -132,10 +132,17 @@ class TableEventEncoder : public EventEncoder {
     return out;
   }
 
-  // A bookmark has no object to print: an empty Table carrying the resourceVersion.
+  // The apiserver prints a bookmark like any event: one row for the empty object that only
+  // carries the resourceVersion (built-in kinds with "creationTimestamp":null).
   std::string bookmark(std::int64_t rv) const override {
+    std::string rvs = std::to_string(rv);
+    std::string text = "{\"metadata\":{\"resourceVersion\":\"" + rvs + "\"" +
+                       (resource_->custom ? "}}" : ",\"creationTimestamp\":null}}");
+    auto empty = kube::Object::parse(text);
+    bool first = !headers_sent_.exchange(true);
     std::string out = "{\"type\":\"BOOKMARK\",\"object\":";
-    out.append(writer_.head(std::to_string(rv), "", std::nullopt, false));
+    out.append(writer_.head(rvs, "", std::nullopt, first));
+    if (empty.ok()) writer_.row(*empty, std::chrono::system_clock::now(), out);
     out.append("]}}\n");
     return out;
   }

@@ -273,6 +273,7 @@ TEST_F(TableFixtures, OtherResourcesGetTheDefaultOrTheirOwnColumns) {
   Reply secret = get_table(sim, "/api/v1/namespaces/fx-objects/secrets/s");
   const Value& sc = *json::find((*json::find(secret.doc(), "rows"))[0], "cells");
   EXPECT_EQ(json::as_string(sc[1]), "Opaque");
+  ASSERT_TRUE(sc[2].IsInt64()) << secret.body;
   EXPECT_EQ(sc[2].GetInt64(), 2);
 }
 
@@ -345,6 +346,45 @@ TEST_F(TableFixtures, WatchAsKubectlGetW) {
               json::get_string(*json::find_path(row, {"object", "metadata"}), "resourceVersion"));
     expect_same_shape(want_row, row, {"managedFields", "cells"});
   }
+}
+
+// Bookmarks are printed like any event: a one-row Table for the empty object carrying the
+// resourceVersion, without column definitions after the first event.
+TEST(TableWatch, BookmarksAreOneRowTables) {
+  ApiServerOptions options;
+  options.bookmark_interval = std::chrono::milliseconds(100);
+  Sim sim(options);
+  sim.create_namespace("tb");
+  const std::string pods = "/api/v1/namespaces/tb/pods";
+  Reply list = get_table(sim, pods);
+  ASSERT_EQ(list.status, 200) << list.body;
+  Reply created = sim.must_create(
+      pods, R"({"metadata":{"name":"p"},"spec":{"containers":[{"name":"c","image":"i"}]}})");
+  std::string created_rv = created.str({"metadata", "resourceVersion"});
+  auto lines = sim.watch_lines(pods + "?watch=true&allowWatchBookmarks=true&resourceVersion=" +
+                                   list.str({"metadata", "resourceVersion"}),
+                               2, std::chrono::seconds(20), nullptr, kTableAccept);
+  ASSERT_EQ(lines.size(), 2u);
+  auto added = json::parse(lines[0]);
+  ASSERT_TRUE(added.ok()) << lines[0];
+  EXPECT_EQ(json::get_string(*added, "type"), "ADDED");
+  EXPECT_TRUE(json::find_path(*added, {"object", "columnDefinitions"})->IsArray());
+  auto bookmark = json::parse(lines[1]);
+  ASSERT_TRUE(bookmark.ok()) << lines[1];
+  EXPECT_EQ(json::get_string(*bookmark, "type"), "BOOKMARK");
+  const Value& table = *json::find(*bookmark, "object");
+  EXPECT_EQ(json::get_string(table, "kind"), "Table");
+  EXPECT_TRUE(json::find(table, "columnDefinitions")->IsNull());
+  EXPECT_EQ(json::get_string(*json::find(table, "metadata"), "resourceVersion"), created_rv);
+  const Value& rows = *json::find(table, "rows");
+  ASSERT_EQ(rows.Size(), 1u);
+  EXPECT_EQ(json::dump(*json::find(rows[0], "cells")),
+            R"(["","0/0","","0","\u003cunknown\u003e","\u003cnone\u003e","\u003cnone\u003e",)"
+            R"("\u003cnone\u003e","\u003cnone\u003e"])");
+  EXPECT_EQ(json::dump(*json::find(rows[0], "object")),
+            R"({"kind":"PartialObjectMetadata","apiVersion":"meta.k8s.io/v1","metadata":)"
+            R"({"resourceVersion":")" +
+                created_rv + R"(","creationTimestamp":null}})");
 }
 
 }  // namespace
