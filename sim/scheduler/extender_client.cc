@@ -103,8 +103,8 @@ kube::Result<kube::http::Response> ExtenderClient::post(std::string_view verb, s
   headers.add("Content-Type", "application/json");
   auto response = http_->request("POST", url, headers, body, config_.http_timeout);
   if (!response.ok()) {
-    return extender_error("failed " + std::string(verb) + " with extender at URL " + url + ": " +
-                          response.error().message);
+    // kube-scheduler returns the transport's error as is, which Go words `Post "<url>": ...`.
+    return extender_error("Post \"" + url + "\": " + response.error().message);
   }
   if (response->status != 200) {
     return extender_error("failed " + std::string(verb) + " with extender at URL " + url +

@@ -152,7 +152,7 @@ std::int64_t Resources::scalar_value(std::string_view name) const {
 
 void NodeInfo::add_pod(const std::string& uid, const PodInfo& pod) {
   if (pods.count(uid) != 0) return;
-  Accounted a{pod.requests, pod.non_zero_cpu, pod.non_zero_memory};
+  Accounted a{pod.requests, pod.non_zero_cpu, pod.non_zero_memory, pod.priority};
   requested.add(a.requests);
   non_zero_cpu += a.non_zero_cpu;
   non_zero_memory += a.non_zero_memory;
@@ -168,6 +168,11 @@ void NodeInfo::remove_pod(const std::string& uid) {
   pods.erase(it);
 }
 
+bool NodeInfo::has_pod_below(std::int64_t priority) const {
+  return std::any_of(pods.begin(), pods.end(),
+                     [&](const auto& entry) { return entry.second.priority < priority; });
+}
+
 PodInfo parse_pod(const kube::Object& pod) {
   PodInfo p;
   p.object = pod;
@@ -177,6 +182,7 @@ PodInfo parse_pod(const kube::Object& pod) {
   if (spec == nullptr) return p;
   p.scheduler_name = std::string(json::get_string(*spec, "schedulerName", "default-scheduler"));
   p.priority = json::get_int(*spec, "priority", 0);
+  p.preempt_never = json::get_string(*spec, "preemptionPolicy") == "Never";
 
   Resources containers;
   std::int64_t nz_cpu = 0, nz_mem = 0;
@@ -314,10 +320,10 @@ bool matches_node_affinity(const PodInfo& pod, const NodeInfo& node) {
                      [&](const NodeSelectorTerm& t) { return term_matches(t, node); });
 }
 
-std::vector<std::string> filter(const PodInfo& pod, const NodeInfo& node) {
+FilterStatus filter(const PodInfo& pod, const NodeInfo& node) {
   if (node.unschedulable &&
       !tolerates(pod.tolerations, {"node.kubernetes.io/unschedulable", "", "NoSchedule"})) {
-    return {"node(s) were unschedulable"};
+    return {{"node(s) were unschedulable"}, true};
   }
   auto untolerated = [&](const Taint& t) {
     if (t.effect != "NoSchedule" && t.effect != "NoExecute") return false;
@@ -325,13 +331,16 @@ std::vector<std::string> filter(const PodInfo& pod, const NodeInfo& node) {
   };
   if (!node.ready) {
     Taint not_ready{"node.kubernetes.io/not-ready", "", "NoSchedule"};
-    if (untolerated(not_ready)) return {"node(s) had untolerated taint {" + not_ready.key + ": }"};
+    if (untolerated(not_ready)) {
+      return {{"node(s) had untolerated taint {" + not_ready.key + ": }"}, true};
+    }
   }
   for (const auto& t : node.taints) {
-    if (untolerated(t)) return {"node(s) had untolerated taint {" + t.key + ": " + t.value + "}"};
+    if (untolerated(t))
+      return {{"node(s) had untolerated taint {" + t.key + ": " + t.value + "}"}, true};
   }
   if (!matches_node_affinity(pod, node))
-    return {"node(s) didn't match Pod's node affinity/selector"};
+    return {{"node(s) didn't match Pod's node affinity/selector"}, true};
 
   std::vector<std::string> reasons;
   if (node.requested.pods + 1 > node.allocatable.pods) reasons.emplace_back("Too many pods");
@@ -353,7 +362,7 @@ std::vector<std::string> filter(const PodInfo& pod, const NodeInfo& node) {
       reasons.push_back("Insufficient " + name);
     }
   }
-  return reasons;
+  return {std::move(reasons), false};
 }
 
 std::int64_t least_allocated_score(const PodInfo& pod, const NodeInfo& node) {
@@ -384,6 +393,15 @@ std::string fit_error_message(std::int64_t all_nodes,
   std::sort(parts.begin(), parts.end());
   return "0/" + std::to_string(all_nodes) + " nodes are available: " + kube::join(parts, ", ") +
          ".";
+}
+
+std::string preemption_suffix(bool preempt_never, std::int64_t victimless,
+                              std::int64_t unresolvable) {
+  if (preempt_never) return " preemption: not eligible due to preemptionPolicy=Never..";
+  std::unordered_map<std::string, std::int64_t> outcome;
+  if (victimless > 0) outcome.emplace("No preemption victims found for incoming pod", victimless);
+  if (unresolvable > 0) outcome.emplace("Preemption is not helpful for scheduling", unresolvable);
+  return " preemption: " + fit_error_message(victimless + unresolvable, outcome) + ".";
 }
 
 }  // namespace berth::sim::scheduling

@@ -63,6 +63,7 @@ struct PodInfo {
   std::string uid;
   std::string scheduler_name;
   std::int64_t priority = 0;
+  bool preempt_never = false;        // spec.preemptionPolicy: Never
   Resources requests;                // for fit (pods = 1)
   std::int64_t non_zero_cpu = 0;     // for scoring: containers without requests count 100m
   std::int64_t non_zero_memory = 0;  // and 200Mi
@@ -88,11 +89,14 @@ struct NodeInfo {
     Resources requests;
     std::int64_t non_zero_cpu = 0;
     std::int64_t non_zero_memory = 0;
+    std::int64_t priority = 0;
   };
   std::unordered_map<std::string, Accounted> pods;  // by pod uid
 
   void add_pod(const std::string& uid, const PodInfo& pod);
   void remove_pod(const std::string& uid);
+  // Whether a pod of lower priority runs here (something preemption could evict).
+  bool has_pod_below(std::int64_t priority) const;
 };
 
 PodInfo parse_pod(const kube::Object& pod);
@@ -100,9 +104,16 @@ NodeInfo parse_node(const kube::Object& node);
 // Whether what the scheduler cares about differs (heartbeats do not count).
 bool scheduling_relevant_change(const NodeInfo& a, const NodeInfo& b);
 
+struct FilterStatus {
+  std::vector<std::string> reasons;  // empty when the node fits
+  // UnschedulableAndUnresolvable (NodeUnschedulable, TaintToleration, NodeAffinity): evicting
+  // pods would not help, so preemption skips the node.
+  bool unresolvable = false;
+};
+
 // The in-tree filters, in kube-scheduler's plugin order; the first failing plugin's reasons
-// (NodeResourcesFit can give several), empty when the node fits.
-std::vector<std::string> filter(const PodInfo& pod, const NodeInfo& node);
+// (NodeResourcesFit can give several).
+FilterStatus filter(const PodInfo& pod, const NodeInfo& node);
 bool tolerates(const std::vector<Toleration>& tolerations, const Taint& taint);
 bool matches_node_affinity(const PodInfo& pod, const NodeInfo& node);
 
@@ -118,5 +129,14 @@ std::int64_t num_feasible_nodes_to_find(std::int64_t all_nodes,
 // affinity/selector." from a reason histogram, as FitError.Error() prints it.
 std::string fit_error_message(std::int64_t all_nodes,
                               const std::unordered_map<std::string, std::int64_t>& reasons);
+
+// What kube-scheduler v1.26's DefaultPreemption adds to that message when it finds nothing to
+// evict, after FitError's " <message>." separator:
+//   " preemption: 0/5 nodes are available: 2 No preemption victims found for incoming pod,
+//    3 Preemption is not helpful for scheduling.."
+// (`victimless` nodes had no lower-priority pod, `unresolvable` ones failed a filter that
+// evictions cannot fix), or " preemption: not eligible due to preemptionPolicy=Never..".
+std::string preemption_suffix(bool preempt_never, std::int64_t victimless,
+                              std::int64_t unresolvable);
 
 }  // namespace berth::sim::scheduling

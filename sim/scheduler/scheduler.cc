@@ -270,6 +270,7 @@ Scheduler::Outcome Scheduler::find_host(const PodInfo& pod) {
   Outcome out;
   std::vector<Candidate> candidates;
   std::unordered_map<std::string, std::int64_t> reasons;
+  std::unordered_set<std::string> unresolvable;
   std::int64_t all_nodes = 0;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -288,12 +289,13 @@ Scheduler::Outcome Scheduler::find_host(const PodInfo& pod) {
       const NodeInfo& node = *order_[(start + i) % n];
       ++processed;
       auto failed = scheduling::filter(pod, node);
-      if (failed.empty()) {
+      if (failed.reasons.empty()) {
         candidates.push_back(
             {node.name, node.object, scheduling::least_allocated_score(pod, node)});
         if (static_cast<std::int64_t>(candidates.size()) >= to_find) break;
       } else {
-        for (auto& r : failed)
+        if (failed.unresolvable) unresolvable.insert(node.name);
+        for (auto& r : failed.reasons)
           ++reasons[std::move(r)];
       }
     }
@@ -302,7 +304,7 @@ Scheduler::Outcome Scheduler::find_host(const PodInfo& pod) {
   }
   if (candidates.empty()) {
     out.unschedulable = true;
-    out.message = scheduling::fit_error_message(all_nodes, reasons);
+    out.message = fit_error(pod, all_nodes, reasons, unresolvable);
     return out;
   }
 
@@ -336,6 +338,7 @@ Scheduler::Outcome Scheduler::find_host(const PodInfo& pod) {
       for (const auto& [node, why] : result->failed_unresolvable) {
         ++reasons[why];
         marked.insert(node);
+        unresolvable.insert(node);
       }
       for (const auto& [node, why] : result->failed) {
         if (marked.count(node) == 0) ++reasons[why];
@@ -353,7 +356,7 @@ Scheduler::Outcome Scheduler::find_host(const PodInfo& pod) {
     }
     if (candidates.empty()) {
       out.unschedulable = true;
-      out.message = scheduling::fit_error_message(all_nodes, reasons);
+      out.message = fit_error(pod, all_nodes, reasons, unresolvable);
       return out;
     }
   }
@@ -391,6 +394,29 @@ Scheduler::Outcome Scheduler::find_host(const PodInfo& pod) {
     }
   }
   return out;
+}
+
+std::string Scheduler::fit_error(const PodInfo& pod, std::int64_t all_nodes,
+                                 const std::unordered_map<std::string, std::int64_t>& reasons,
+                                 const std::unordered_set<std::string>& unresolvable) {
+  std::string message = scheduling::fit_error_message(all_nodes, reasons);
+  if (pod.preempt_never) return message + scheduling::preemption_suffix(true, 0, 0);
+  // DefaultPreemption tries every node that did not fail for good, the ones outside the
+  // sample included. Where a lower-priority pod runs it would evict, which the simulator
+  // does not model, so it words only the outcome where nothing can be evicted.
+  std::int64_t victimless = 0;
+  std::int64_t helpless = 0;
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const NodeInfo* node : order_) {
+    if (unresolvable.count(node->name) != 0) {
+      ++helpless;
+    } else if (node->has_pod_below(pod.priority)) {
+      return message;
+    } else {
+      ++victimless;
+    }
+  }
+  return message + scheduling::preemption_suffix(false, victimless, helpless);
 }
 
 void Scheduler::schedule_one(const PodInfo& pod) {

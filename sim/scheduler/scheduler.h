@@ -12,7 +12,8 @@
 //  3. the pod is assumed on the node (its requests count at once) and bound asynchronously
 //     through pods/binding; a Scheduled event (events.k8s.io/v1) follows.
 // A pod that fits nowhere gets PodScheduled=False, reason Unschedulable, message
-// "0/N nodes are available: ..." (a FailedScheduling event when the message changes) and
+// "0/N nodes are available: ... preemption: ..." (with DefaultPreemption's verdict when no
+// lower-priority pod could be evicted; a FailedScheduling event when the message changes) and
 // waits in the queue for a cluster change; errors (extender failures) back off and set
 // reason SchedulerError. Node requests are kept per node from pod and node events, so a
 // cycle costs O(sampled nodes), not O(pods).
@@ -100,6 +101,10 @@ class Scheduler {
   void run();
   void schedule_one(const scheduling::PodInfo& pod);
   Outcome find_host(const scheduling::PodInfo& pod);
+  // FitError's message, with DefaultPreemption's part when the simulator can word it.
+  std::string fit_error(const scheduling::PodInfo& pod, std::int64_t all_nodes,
+                        const std::unordered_map<std::string, std::int64_t>& reasons,
+                        const std::unordered_set<std::string>& unresolvable);
   void post(std::function<void()> task);
   void run_writer();
   void bind(scheduling::PodInfo pod, std::string node);
