@@ -221,6 +221,20 @@ TEST_F(TableFixtures, ConfigMapsCountTheirData) {
   build_lists(sim);
   ASSERT_TRUE(sim.settle());
   check_fixture(sim, "lists", "table-configmaps", "/api/v1/namespaces/fx-lists/configmaps");
+  // Paging works as for plain lists: continue and remainingItemCount in the Table's metadata.
+  Reply page = get_table(sim, "/api/v1/namespaces/fx-lists/configmaps?limit=4");
+  ASSERT_EQ(page.status, 200) << page.body;
+  EXPECT_EQ(json::find(page.doc(), "rows")->Size(), 4u);
+  std::string token = page.str({"metadata", "continue"});
+  ASSERT_FALSE(token.empty()) << page.body;
+  const Value* remaining = json::find_path(page.doc(), {"metadata", "remainingItemCount"});
+  ASSERT_TRUE(remaining != nullptr && remaining->IsInt64()) << page.body;
+  EXPECT_EQ(remaining->GetInt64(), 2);
+  Reply last = get_table(sim, "/api/v1/namespaces/fx-lists/configmaps?limit=4&continue=" + token);
+  ASSERT_EQ(last.status, 200) << last.body;
+  EXPECT_EQ(json::find(last.doc(), "rows")->Size(), 2u);
+  EXPECT_EQ(json::find_path(last.doc(), {"metadata", "continue"}), nullptr);
+  EXPECT_EQ(last.str({"metadata", "resourceVersion"}), page.str({"metadata", "resourceVersion"}));
 }
 
 TEST_F(TableFixtures, CustomResourceUsesThePrinterColumns) {
