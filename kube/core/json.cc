@@ -163,7 +163,8 @@ bool get_bool(const Value& object, std::string_view key, bool fallback) {
 }
 
 Value make_string(std::string_view s, Allocator& a) {
-  return Value(s.data(), static_cast<rapidjson::SizeType>(s.size()), a);
+  // An empty view may carry a null pointer, which RapidJSON asserts against.
+  return Value(s.empty() ? "" : s.data(), static_cast<rapidjson::SizeType>(s.size()), a);
 }
 
 Value& set(Value& object, std::string_view key, Value value, Allocator& a) {

@@ -2,18 +2,6 @@
 
 namespace berth::webhooks {
 
-std::string FieldError::to_string() const {
-  switch (type) {
-    case Type::kRequired:
-      return field + ": Required value" + (detail.empty() ? "" : ": " + detail);
-    case Type::kForbidden:
-      return field + ": Forbidden: " + detail;
-    case Type::kInvalid:
-      break;
-  }
-  return field + ": Invalid value: " + value + ": " + detail;
-}
-
 void FieldErrors::required(std::string field, std::string detail) {
   errors_.push_back({FieldError::Type::kRequired, std::move(field), {}, std::move(detail)});
 }

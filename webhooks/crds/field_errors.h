@@ -7,25 +7,20 @@
 #include <string_view>
 #include <vector>
 
+#include "controllers/rollout/spec.h"
 #include "kube/core/json.h"
 
 namespace berth::webhooks {
 
-struct FieldError {
-  enum class Type { kRequired, kInvalid, kForbidden };
-  Type type = Type::kInvalid;
-  std::string field;   // "spec.strategy.canary.steps[2].setWeight"
-  std::string value;   // JSON text of the offending value (kInvalid)
-  std::string detail;  // what to do about it
-
-  std::string to_string() const;
-};
+// The same field errors the rollout controller reports, so both speak one language.
+using FieldError = rollout::FieldError;
 
 class FieldErrors {
  public:
   void required(std::string field, std::string detail = {});
   void invalid(std::string field, const kube::json::Value& value, std::string detail);
   void forbidden(std::string field, std::string detail);
+  void add(FieldError error) { errors_.push_back(std::move(error)); }
 
   bool empty() const { return errors_.empty(); }
   const std::vector<FieldError>& errors() const { return errors_; }

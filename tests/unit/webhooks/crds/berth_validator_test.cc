@@ -39,15 +39,20 @@ AdmissionResponse validate(const std::string& object, ReviewSpec spec = {}) {
 }
 
 TEST(BerthValidator, ValidRolloutsAreAllowed) {
+  // The shapes of deploy/crds and deploy/samples: canary steps with analysis checks,
+  // blue-green with autoPromotion, a workloadRef.
   for (const std::string& r :
        {canary(R"([{"setWeight":20},{"pause":{"duration":"10m"}},{"setWeight":50},)"
-               R"({"pause":{}},{"analysis":{"templates":[{"templateName":"rate"}]}},)"
-               R"({"pause":{"duration":30}},{"setWeight":100}])",
-               R"(,"maxSurge":"25%","maxUnavailable":0,"canaryService":"c","stableService":"s")"),
+               R"({"pause":{}},{"setWeight":100}])",
+               R"(,"maxSurge":"25%","maxUnavailable":0,"canaryService":"c","stableService":"s",)"
+               R"("analysis":{"checks":[{"name":"restarts","restarts":{"maxRestarts":2},)"
+               R"("interval":"10s"},{"name":"http","interval":"15s","failureLimit":1,)"
+               R"("http":{"url":"http://web-canary.app.svc:8080/healthz",)"
+               R"("successCondition":{"statusCodes":[200]}}}]})"),
         rollout("{" + kSelector +
                 R"(,"replicas":3,"workloadRef":{"apiVersion":"apps/v1","kind":"Deployment",)"
                 R"("name":"web"},"strategy":{"blueGreen":{"activeService":"web-active",)"
-                R"("previewService":"web-preview","autoPromotionEnabled":false,)"
+                R"("previewService":"web-preview","autoPromotion":false,)"
                 R"("scaleDownDelaySeconds":30}},"progressDeadlineSeconds":600})")}) {
     AdmissionResponse resp = validate(r);
     EXPECT_TRUE(resp.allowed) << resp.status_message;
@@ -57,119 +62,63 @@ TEST(BerthValidator, ValidRolloutsAreAllowed) {
 struct Case {
   std::string name;
   std::string object;
-  std::string message;  // exact denial message
+  std::vector<std::string> fields;  // every field the denial must name
 };
 
 class Invalid : public ::testing::TestWithParam<Case> {};
 
+const std::string kPrefix = "Rollout.berth.dev \"web\" is invalid: ";
+
+// The wording of each rule is the controller's (tests/unit/controllers/rollout/spec_test.cc);
+// here: the webhook denies with the apiserver's 422 shape and names every offending field.
 TEST_P(Invalid, IsDeniedWithFieldErrors) {
   AdmissionResponse r = validate(GetParam().object);
   EXPECT_FALSE(r.allowed);
   EXPECT_EQ(r.status_code, 422);
   EXPECT_EQ(r.status_reason, "Invalid");
-  EXPECT_EQ(r.status_message, GetParam().message);
+  EXPECT_EQ(r.status_message.rfind(kPrefix, 0), 0u) << r.status_message;
+  for (const std::string& field : GetParam().fields) {
+    EXPECT_NE(r.status_message.find(field + ": "), std::string::npos)
+        << field << " not in: " << r.status_message;
+  }
 }
-
-const std::string kPrefix = "Rollout.berth.dev \"web\" is invalid: ";
 
 INSTANTIATE_TEST_SUITE_P(
     Rules, Invalid,
     ::testing::Values(
-        Case{"no_spec", R"({"kind":"Rollout","metadata":{"name":"web"}})",
-             kPrefix + "spec: Required value"},
+        Case{"no_spec", R"({"kind":"Rollout","metadata":{"name":"web"}})", {"spec"}},
         Case{"template_and_ref",
              rollout("{" + kSelector + "," + kTemplate +
                      R"(,"workloadRef":{"apiVersion":"apps/v1","kind":"Deployment","name":"w"},)"
-                     R"("strategy":{"canary":{}}})"),
-             kPrefix + "spec.workloadRef: Forbidden: may not be set together with "
-                       "spec.template; keep one"},
-        Case{"neither", rollout("{" + kSelector + R"(,"strategy":{"canary":{}}})"),
-             kPrefix + "spec.template: Required value: set either template (a pod template) "
-                       "or workloadRef (an existing Deployment)"},
-        Case{"no_selector", rollout("{" + kTemplate + R"(,"strategy":{"canary":{}}})"),
-             kPrefix + "spec.selector: Required value: set matchLabels that select the "
-                       "rollout's pods"},
-        Case{"empty_selector",
-             rollout(R"({"selector":{},)" + kTemplate + R"(,"strategy":{"canary":{}}})"),
-             kPrefix + "spec.selector: Invalid value: {}: empty selector would select every pod "
-                       "in the namespace; set matchLabels"},
+                     R"("strategy":{"canary":{"steps":[{"setWeight":50}]}}})"),
+             {"spec.workloadRef"}},
+        Case{"neither",
+             rollout("{" + kSelector + R"(,"strategy":{"canary":{"steps":[{"setWeight":50}]}}})"),
+             {"spec.template"}},
+        Case{"no_selector",
+             rollout("{" + kTemplate + R"(,"strategy":{"canary":{"steps":[{"setWeight":50}]}}})"),
+             {"spec.selector"}},
         Case{"selector_mismatch",
              rollout(R"({"selector":{"matchLabels":{"app":"api"}},)" + kTemplate +
-                     R"(,"strategy":{"canary":{}}})"),
-             kPrefix + "spec.template.metadata.labels: Invalid value: "
-                       "{\"app\":\"web\",\"tier\":\"front\"}: `selector` does not match template "
-                       "`labels`; add the selector's labels (app=api) to the template"},
-        Case{"weight_range", canary(R"([{"setWeight":20},{"setWeight":120}])"),
-             kPrefix + "spec.strategy.canary.steps[1].setWeight: Invalid value: 120: must be an "
-                       "integer between 0 and 100"},
-        Case{"weight_negative", canary(R"([{"setWeight":-1}])"),
-             kPrefix + "spec.strategy.canary.steps[0].setWeight: Invalid value: -1: must be an "
-                       "integer between 0 and 100"},
-        Case{"weight_string", canary(R"([{"setWeight":"50"}])"),
-             kPrefix + "spec.strategy.canary.steps[0].setWeight: Invalid value: \"50\": must be "
-                       "an integer between 0 and 100"},
-        Case{"two_actions", canary(R"([{"setWeight":10,"pause":{}}])"),
-             kPrefix + "spec.strategy.canary.steps[0]: Invalid value: "
-                       "{\"setWeight\":10,\"pause\":{}}: must set only one of setWeight, pause or "
-                       "analysis; split it into separate steps"},
-        Case{"empty_step", canary(R"([{}])"),
-             kPrefix + "spec.strategy.canary.steps[0]: Invalid value: {}: must set one of "
-                       "setWeight, pause or analysis"},
-        Case{"bad_duration", canary(R"([{"pause":{"duration":"ten minutes"}}])"),
-             kPrefix + "spec.strategy.canary.steps[0].pause.duration: Invalid value: \"ten "
-                       "minutes\": must be a duration such as 30s, 10m, 1h30m, or whole "
-                       "seconds"},
-        Case{"analysis_without_templates", canary(R"([{"analysis":{"templates":[]}}])"),
-             kPrefix + "spec.strategy.canary.steps[0].analysis.templates: Required value: list "
-                       "at least one {templateName: <name>}"},
-        Case{"steps_not_list", canary(R"({"setWeight":1})"),
-             kPrefix + "spec.strategy.canary.steps: Invalid value: {\"setWeight\":1}: must be a "
-                       "list of steps"},
-        Case{"surge_and_unavailable_zero", canary("[]", R"(,"maxSurge":"0%","maxUnavailable":0)"),
-             kPrefix + "spec.strategy.canary.maxUnavailable: Invalid value: 0: may not be 0 when "
-                       "maxSurge is 0: the rollout could never make progress"},
-        Case{"bad_surge", canary("[]", R"(,"maxSurge":"150%")"),
-             kPrefix + "spec.strategy.canary.maxSurge: Invalid value: \"150%\": must be a "
-                       "non-negative integer or a percentage between 0% and 100%"},
-        Case{"same_services", canary("[]", R"(,"canaryService":"s","stableService":"s")"),
-             kPrefix + "spec.strategy.canary.stableService: Invalid value: \"s\": must differ "
-                       "from canaryService"},
-        Case{"blue_green_without_active",
-             rollout("{" + kSelector + "," + kTemplate + R"(,"strategy":{"blueGreen":{}}})"),
-             kPrefix + "spec.strategy.blueGreen.activeService: Required value: name the Service "
-                       "that receives production traffic"},
-        Case{"blue_green_same",
-             rollout("{" + kSelector + "," + kTemplate +
-                     R"(,"strategy":{"blueGreen":{"activeService":"a","previewService":"a"}}})"),
-             kPrefix + "spec.strategy.blueGreen.previewService: Invalid value: \"a\": must differ "
-                       "from activeService"},
+                     R"(,"strategy":{"canary":{"steps":[{"setWeight":50}]}}})"),
+             {"spec.template.metadata.labels"}},
+        Case{"weight_range",
+             canary(R"([{"setWeight":20},{"setWeight":120}])"),
+             {"spec.strategy.canary.steps[1].setWeight"}},
+        Case{"weight_negative",
+             canary(R"([{"setWeight":-1}])"),
+             {"spec.strategy.canary.steps[0].setWeight"}},
+        Case{"bad_duration",
+             canary(R"([{"pause":{"duration":"ten minutes"}}])"),
+             {"spec.strategy.canary.steps[0].pause.duration"}},
         Case{"both_strategies",
              rollout("{" + kSelector + "," + kTemplate +
-                     R"(,"strategy":{"canary":{},"blueGreen":{"activeService":"a"}}})"),
-             kPrefix + "spec.strategy.blueGreen: Forbidden: may not be set together with "
-                       "spec.strategy.canary; keep one"},
-        Case{"no_strategy", rollout("{" + kSelector + "," + kTemplate + "}"),
-             kPrefix + "spec.strategy: Required value: set canary or blueGreen"},
-        Case{"bad_workload_kind",
-             rollout("{" + kSelector +
-                     R"(,"workloadRef":{"apiVersion":"apps/v1","kind":"StatefulSet","name":"w"},)"
-                     R"("strategy":{"canary":{}}})"),
-             kPrefix + "spec.workloadRef.kind: Invalid value: \"StatefulSet\": only apps/v1 "
-                       "Deployment can be referenced"},
-        Case{"negative_replicas",
-             rollout("{" + kSelector + "," + kTemplate +
-                     R"(,"replicas":-1,"strategy":{"canary":{}}})"),
-             kPrefix + "spec.replicas: Invalid value: -1: must be greater than or equal to 0"},
-        Case{
-            "several_errors",
-            rollout(
-                R"({"progressDeadlineSeconds":0,"strategy":{"canary":{"steps":[{"setWeight":101}]}}})"),
-            kPrefix + "[spec.progressDeadlineSeconds: Invalid value: 0: must be greater than 0, "
-                      "spec.selector: Required value: set matchLabels that select the rollout's "
-                      "pods, spec.template: Required value: set either template (a pod "
-                      "template) or workloadRef (an existing Deployment), "
-                      "spec.strategy.canary.steps[0].setWeight: Invalid value: 101: must be an "
-                      "integer between 0 and 100]"}),
+                     R"(,"strategy":{"canary":{"steps":[{"setWeight":50}]},)"
+                     R"("blueGreen":{"activeService":"a"}}})"),
+             {"spec.strategy.blueGreen"}},
+        Case{"several_errors",
+             rollout(R"({"strategy":{"canary":{"steps":[{"setWeight":101}]}}})"),
+             {"spec.selector", "spec.strategy.canary.steps[0].setWeight"}}),
     [](const auto& p) { return p.param.name; });
 
 TEST(BerthValidator, SelectorIsImmutable) {
@@ -219,14 +168,6 @@ TEST(BerthValidator, TableDrivenKindsAreEasyToAdd) {
   AdmissionResponse r = validator.review(review.request());
   EXPECT_FALSE(r.allowed);
   EXPECT_EQ(r.status_message, "Widget.berth.dev \"w1\" is invalid: spec.size: Required value");
-}
-
-TEST(BerthValidator, Durations) {
-  for (const char* ok : {"30s", "10m", "1h30m", "500ms", "2h"})
-    EXPECT_TRUE(valid_duration(ok)) << ok;
-  for (const char* bad : {"", "10", "m", "1.5h", "10x", "-1s", "1h 30m"}) {
-    EXPECT_FALSE(valid_duration(bad)) << bad;
-  }
 }
 
 TEST(BerthValidator, SurvivesMalformedObjects) {
