@@ -134,10 +134,17 @@ ApiResult<DeleteResult> ObjectApi::remove(const ResourcePtr& resource, std::stri
       fire({resource, EventType::kModified, commit.object, current});
       std::int64_t g = json::get_int(*commit.object.metadata(), "deletionGracePeriodSeconds", -1);
       if (!finalizers_left && !delay && g == 0) {
-        KUBE_ASSIGN_OR_RETURN(auto done,
-                              finish_delete(resource, commit.object, std::move(warnings)));
-        if (!done) continue;
-        return std::move(*done);
+        std::vector<std::string> kept = warnings;
+        auto done = finish_delete(resource, commit.object, std::move(warnings));
+        if (!done.ok() && done.error().code == 404) {
+          // Another writer (the kubelet, seeing deletionTimestamp) removed it between our
+          // update and our delete: it is gone as asked, and the apiserver answers with the
+          // last state it saw, not 404.
+          return DeleteResult{served(r, commit.object), true, std::move(kept)};
+        }
+        if (!done.ok()) return std::move(done).error();
+        if (!*done) continue;
+        return std::move(**done);
       }
       return DeleteResult{served(r, commit.object), false, std::move(warnings)};
     }
