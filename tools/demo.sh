@@ -35,12 +35,16 @@ fail() { printf '%sdemo: %s%s\n' "$red" "$*" "$off" >&2; exit 1; }
 show() { printf '%s$ %s%s\n' "$dim" "$*" "$off"; "$@"; }
 pause() { if [ $headless = 0 ] && [ -t 0 ]; then sleep "${1:-1}"; fi; }
 
-# wait_until SECONDS DESCRIPTION COMMAND...: polls COMMAND (quietly) until it succeeds.
+# wait_until SECONDS DESCRIPTION COMMAND...: polls COMMAND (quietly) until it succeeds; stops
+# at once if one of the started processes has exited.
 wait_until() {
   local seconds=$1 what=$2
   shift 2
-  local deadline=$((SECONDS + seconds))
+  local deadline=$((SECONDS + seconds)) pid
   until "$@" >/dev/null 2>&1; do
+    for pid in "${pids[@]}"; do
+      kill -0 "$pid" 2>/dev/null || fail "a component exited while waiting for $what (logs below)"
+    done
     if [ $SECONDS -ge $deadline ]; then fail "timed out after ${seconds}s waiting for $what"; fi
     sleep 0.2
   done
@@ -90,11 +94,15 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# A free port on 127.0.0.1: nothing answers a connection to it.
+# A free port on 127.0.0.1, below the kernel's ephemeral range (which other programs' port-0
+# listeners and outgoing connections draw from, so a port picked there can be taken before
+# our process binds it): nothing answers a connection to it.
+ephemeral_low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
 free_port() {
-  local p
+  local p low=10000 span=$((ephemeral_low - 10000))
+  [ "$span" -gt 1000 ] || { low=20000; span=10000; }
   for _ in $(seq 200); do
-    p=$((20000 + RANDOM % 40000))
+    p=$((low + (RANDOM * 32768 + RANDOM) % span))
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
   done
   fail "no free port found"

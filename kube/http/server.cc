@@ -528,9 +528,11 @@ class Connection final : public ConnectionBase {
       set_deadline(deadline_);
       return;
     }
-    log::v(3, "closing connection on timeout",
-           {{"server", options_.name}, {"remote", remote_}, {"state", state_name()}});
+    // Logged after closing: whoever reads the line can count on the socket being shut.
+    const char* state = state_name();
     close_now();
+    log::v(3, "closed connection on timeout",
+           {{"server", options_.name}, {"remote", remote_}, {"state", state}});
   }
 
   const char* state_name() const {

@@ -114,7 +114,7 @@ TEST_F(ClientTest, ReusesConnectionsAndSurvivesServerSideIdleClose) {
   bool idle_closed = false;
   log::set_verbosity(3);
   log::set_sink([&](std::string_view line) {
-    if (line.find("closing connection on timeout") != std::string_view::npos) {
+    if (line.find("closed connection on timeout") != std::string_view::npos) {
       std::lock_guard lock(log_mu);
       idle_closed = true;
     }
