@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <random>
@@ -303,7 +304,10 @@ void LeaderElector::release() {
   record.holder_identity.clear();
   record.lease_duration_seconds = 1;
   record.renew_time = wall_now();
-  // A bounded attempt: shutdown must not hang on an unreachable apiserver.
+  // A bounded attempt: shutdown must not hang on an unreachable apiserver, but a slow one
+  // (a loaded machine) still gets a couple of seconds even with a short retry period.
+  const Clock::duration bound =
+      std::max<Clock::duration>(config_.retry_period, std::chrono::seconds(2));
   CancelSource deadline;
   std::thread timer;
   std::mutex m;
@@ -311,7 +315,7 @@ void LeaderElector::release() {
   bool finished = false;
   timer = std::thread([&] {
     std::unique_lock lock(m);
-    Clock::time_point until = clock_.now() + config_.retry_period;
+    Clock::time_point until = clock_.now() + bound;
     while (!finished && clock_.now() < until)
       clock_.wait_until(cv, lock, until);
     if (!finished) deadline.cancel();

@@ -250,7 +250,8 @@ ApiStatus DeploymentController::persist(Rollout& r, const Value* status) {
       json::set(doc, "status", Value(*status, doc.GetAllocator()), doc.GetAllocator());
       KUBE_ASSIGN_OR_RETURN(r.deployment, client_.update(deployments_, std::move(doc), "status"));
     }
-    r.status.CopyFrom(*status, r.status.GetAllocator());
+    // Callers may pass r.status itself, which RapidJSON cannot copy onto itself.
+    if (status != &r.status) r.status.CopyFrom(*status, r.status.GetAllocator());
   }
   return {};
 }
