@@ -21,6 +21,9 @@ for t in "${targets[@]}"; do
   mkdir -p "$corpus"
   seeds="tests/fuzz/corpus/${name#fuzz_}"
   echo "fuzz: $name for ${seconds}s"
-  "$t" -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=2048 -print_final_stats=1 \
+  mkdir -p "$dir/artifacts"
+  # A unit slower than 10 s is a hang; findings are written under the build folder.
+  "$t" -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=2048 -timeout=10 \
+    -artifact_prefix="$dir/artifacts/$name-" -print_final_stats=1 \
     "$corpus" $( [ -d "$seeds" ] && echo "$seeds" ) 2>&1 | tail -n 3
 done

@@ -415,7 +415,14 @@ Result<std::vector<json::Document>> parse_all(std::string_view text) {
   std::size_t budget = std::max(kMinNodeBudget, text.size() * kNodesPerInputByte);
   try {
     YAML::Parser parser(in);
+    // Every document consumes input; yaml-cpp 0.7 can report empty documents forever on some
+    // malformed bytes (found by fuzz_yaml: ",\xf6\x0b\xfc"), so more documents than input
+    // bytes means it stopped advancing.
+    std::size_t documents_left = text.size() + 1;
     while (true) {
+      if (documents_left-- == 0) {
+        return Error::parse("invalid YAML: the parser stopped advancing (malformed input)");
+      }
       json::Document doc;
       JsonBuilder builder(doc.GetAllocator(), budget);
       if (!parser.HandleNextDocument(builder)) break;

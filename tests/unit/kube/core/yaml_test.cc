@@ -192,6 +192,14 @@ TEST(YamlToJson, MultiDocumentStreams) {
   EXPECT_TRUE(empty->IsNull());
 }
 
+TEST(YamlToJson, InputOnWhichTheParserStopsAdvancingIsAnErrorNotAHang) {
+  // Found by fuzz_yaml: yaml-cpp reports empty documents forever on these bytes.
+  auto docs = to_json_all(std::string_view(",\xf6\x0b\xfc", 4));
+  ASSERT_FALSE(docs.ok());
+  EXPECT_NE(docs.error().message.find("stopped advancing"), std::string::npos)
+      << docs.error().message;
+}
+
 TEST(YamlToJson, AcceptsJsonText) {
   EXPECT_EQ(compact(R"({"kind":"ConfigMap","data":{"a":"1"},"n":[1,2.5,true,null]})"),
             R"({"kind":"ConfigMap","data":{"a":"1"},"n":[1,2.5,true,null]})");
