@@ -494,6 +494,10 @@ bool needs_quotes(std::string_view s) {
     // "-x" and "?x" and ":x" are plain in block context, but quoting costs nothing here.
     return true;
   }
+  // A plain scalar can open the document, where bytes like FE FF or EF BB BF read as a byte
+  // order mark and switch the reader's encoding (found by fuzz_yaml); a leading non-ASCII
+  // byte is quoted.
+  if (static_cast<unsigned char>(s[0]) >= 0x80) return true;
   if (s.front() == ' ' || s.back() == ' ' || s.back() == ':') return true;
   if (s.find(": ") != std::string_view::npos || s.find(" #") != std::string_view::npos) {
     return true;

@@ -200,6 +200,17 @@ TEST(YamlToJson, InputOnWhichTheParserStopsAdvancingIsAnErrorNotAHang) {
       << docs.error().message;
 }
 
+TEST(YamlFromJson, LeadingBytesThatLookLikeAByteOrderMarkRoundTrip) {
+  // Found by fuzz_yaml: emitted plain at the start of the document, FE FF switched yaml-cpp to
+  // UTF-16.
+  json::Document doc;
+  doc.SetString("\xfe\xff\xff\xfe\xff\"2\xff", doc.GetAllocator());
+  std::string emitted = from_json(doc);
+  auto back = to_json(emitted);
+  ASSERT_TRUE(back.ok()) << back.error().to_string();
+  EXPECT_TRUE(json::equal(*back, doc)) << json::dump(*back);
+}
+
 TEST(YamlToJson, AcceptsJsonText) {
   EXPECT_EQ(compact(R"({"kind":"ConfigMap","data":{"a":"1"},"n":[1,2.5,true,null]})"),
             R"({"kind":"ConfigMap","data":{"a":"1"},"n":[1,2.5,true,null]})");
